@@ -1,0 +1,221 @@
+#include "spec/container_spec.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "error.h"
+#include "spec/platform.h"
+
+namespace ocitools {
+
+using nlohmann::json;
+
+namespace {
+
+const char* type_name(const json& v) {
+    switch (v.type()) {
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return "a boolean";
+        case json::value_t::string:
+            return "a string";
+        case json::value_t::array:
+            return "a list";
+        case json::value_t::object:
+            return "an object";
+        case json::value_t::binary:
+            return "binary data";
+        case json::value_t::discarded:
+            return "nothing";
+        default:
+            return "a number";
+    }
+}
+
+[[noreturn]] void fail(const std::string& origin, const std::string& key, const std::string& why) {
+    throw SpecError(origin + ": key \"" + key + "\": " + why);
+}
+
+void expect(const json& v, json::value_t t, const char* what, const std::string& origin,
+            const std::string& key) {
+    if (v.type() != t) fail(origin, key, std::string("expected ") + what + ", got " + type_name(v));
+}
+
+std::string as_string(const json& v, const std::string& origin, const std::string& key) {
+    expect(v, json::value_t::string, "a string", origin, key);
+    return v.get<std::string>();
+}
+
+std::vector<std::string> as_strings(const json& v, const std::string& origin,
+                                    const std::string& key) {
+    expect(v, json::value_t::array, "a list of strings", origin, key);
+    std::vector<std::string> out;
+    out.reserve(v.size());
+    for (size_t i = 0; i < v.size(); ++i)
+        out.push_back(as_string(v[i], origin, key + "[" + std::to_string(i) + "]"));
+    return out;
+}
+
+// "line L, column C" of a byte offset, for nlohmann's parse errors (which count bytes from 1).
+std::string position_of(const std::string& text, size_t byte) {
+    size_t line = 1, column = 1;
+    const size_t end = std::min(byte > 0 ? byte - 1 : 0, text.size());
+    for (size_t i = 0; i < end; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            column = 1;
+        } else {
+            ++column;
+        }
+    }
+    return std::to_string(line) + ":" + std::to_string(column);
+}
+
+bool has_option(const std::vector<std::string>& options, std::string_view name) {
+    return std::find(options.begin(), options.end(), name) != options.end();
+}
+
+}  // namespace
+
+bool MountSpec::is_bind() const {
+    return type == "bind" || has_option(options, "bind") || has_option(options, "rbind");
+}
+
+MountSpec parse_mount(const std::string& destination, const json& value, const std::string& key) {
+    // `key` names the mount in messages, origin included: `spec.json: key "mounts"."/data"`.
+    MountSpec m;
+    m.destination = destination;
+    if (!value.is_object())
+        throw SpecError(key + ": expected an object {type, source, options}, got " +
+                        type_name(value));
+    for (const auto& [name, field] : value.items()) {
+        const std::string field_key = key + "." + name;
+        auto bad_type = [&](const char* what) {
+            throw SpecError(field_key + ": expected " + what + ", got " + type_name(field));
+        };
+        if (name == "type") {
+            if (!field.is_string()) bad_type("a string");
+            m.type = field.get<std::string>();
+        } else if (name == "source") {
+            if (!field.is_string()) bad_type("a string");
+            m.source = field.get<std::string>();
+        } else if (name == "options") {
+            if (field.is_null()) continue;  // nixpkgs writes `options = null` when unset
+            if (!field.is_array()) bad_type("a list of strings");
+            for (size_t i = 0; i < field.size(); ++i) {
+                if (!field[i].is_string())
+                    throw SpecError(field_key + "[" + std::to_string(i) +
+                                    "]: expected a string, got " + type_name(field[i]));
+                m.options.push_back(field[i].get<std::string>());
+            }
+        } else {
+            throw SpecError(field_key + ": unknown key (expected type, source, options)");
+        }
+    }
+    if (m.type.empty()) throw SpecError(key + ".type: required (e.g. \"bind\", \"tmpfs\")");
+    if (m.source.empty()) throw SpecError(key + ".source: required");
+    add_bind_option(m);
+    return m;
+}
+
+void add_bind_option(MountSpec& m) {
+    // runc decides "bind mount" from the bind/rbind option, not from the type; a `type: bind`
+    // without either would reach mount(2) as a filesystem named "bind" and fail. podman and
+    // docker make such mounts recursive, and so do we.
+    if (m.type == "bind" && !has_option(m.options, "bind") && !has_option(m.options, "rbind"))
+        m.options.insert(m.options.begin(), "rbind");
+}
+
+void add_mount(std::vector<MountSpec>& mounts, MountSpec mount) {
+    std::erase_if(mounts, [&](const MountSpec& m) { return m.destination == mount.destination; });
+    mounts.push_back(std::move(mount));
+    // Sorting by destination puts every parent before its children, which runtimes need: a
+    // mount on /a would hide one already made on /a/b.
+    std::sort(mounts.begin(), mounts.end(),
+              [](const MountSpec& a, const MountSpec& b) { return a.destination < b.destination; });
+}
+
+ContainerSpec parse_spec(const json& doc, const std::string& origin, const Reporter& reporter) {
+    if (!doc.is_object())
+        throw SpecError(origin + ": expected a JSON object at the top level, got " +
+                        type_name(doc));
+    ContainerSpec spec;
+    for (const auto& [key, value] : doc.items()) {
+        if (key == "args") {
+            spec.args = as_strings(value, origin, key);
+        } else if (key == "mounts") {
+            expect(value, json::value_t::object,
+                   "an object (destination -> {type, source, options})", origin, key);
+            for (const auto& [destination, m] : value.items())
+                add_mount(spec.mounts,
+                          parse_mount(destination, m,
+                                      origin + ": key \"mounts\".\"" + destination + "\""));
+        } else if (key == "readonly") {
+            expect(value, json::value_t::boolean, "a boolean", origin, key);
+            spec.readonly = value.get<bool>();
+        } else if (key == "include") {
+            spec.include = as_strings(value, origin, key);
+        } else if (key == "os" || key == "arch") {
+            (key == "os" ? spec.os : spec.arch) = as_string(value, origin, key);
+            reporter.warn(origin + ": key \"" + key +
+                          "\" is deprecated (the runtime spec removed `platform` in 1.0.0-rc6); "
+                          "it is only checked against the host");
+        } else {
+            fail(origin, key, "unknown key (expected args, mounts, readonly, include, os, arch)");
+        }
+    }
+    return spec;
+}
+
+ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& reporter) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw SystemError("cannot read spec", path, errno);
+    std::stringstream buffer;
+    buffer << in.rdbuf();
+    if (in.bad()) throw SystemError("cannot read spec", path, errno);
+    const std::string text = buffer.str();
+    json doc;
+    try {
+        doc = json::parse(text);
+    } catch (const json::parse_error& e) {
+        // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line
+        // L, column C: "; keep only the cause after it.
+        std::string cause = e.what();
+        if (auto colon = cause.find(": "); colon != std::string::npos)
+            cause = cause.substr(colon + 2);
+        throw SpecError(path.string() + ":" + position_of(text, e.byte) +
+                        ": malformed JSON: " + cause);
+    }
+    return parse_spec(doc, path.string(), reporter);
+}
+
+void check_spec(const ContainerSpec& spec) {
+    if (spec.args.empty())
+        throw SpecError("key \"args\": the command is empty (give it in the spec or after --)");
+    if (spec.args[0].empty()) throw SpecError("key \"args\"[0]: the program name is empty");
+    for (const auto& m : spec.mounts) {
+        const std::string key = "mount \"" + m.destination + "\"";
+        if (m.destination.empty() || m.destination[0] != '/')
+            throw SpecError(key + ": destination must be an absolute path");
+        if (m.is_bind()) {
+            if (m.source.empty() || m.source[0] != '/')
+                throw SpecError(key + ": bind source " + quote(m.source) +
+                                " must be an absolute host path");
+            struct stat st {};
+            if (stat(m.source.c_str(), &st) != 0)
+                throw SpecError(key + ": bind source " + quote(m.source) + ": " +
+                                std::strerror(errno));
+        }
+    }
+    check_platform(spec.os, spec.arch);
+}
+
+}  // namespace ocitools

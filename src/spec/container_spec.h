@@ -1,0 +1,60 @@
+// ContainerSpec: the user's request, parsed and checked at the boundary. The JSON keys are those
+// of nixpkgs' ociTools.buildContainer (args, mounts, readonly, os, arch), so `nix eval --json` of
+// its attribute set can feed us, plus ocitools' own (include).
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "reporter.h"
+
+namespace ocitools {
+
+// One extra mount, as the runtime spec's `mounts` entries (config.md, "Mounts").
+struct MountSpec {
+    std::string destination;  // absolute path in the container
+    std::string type;         // "bind", "tmpfs", ...
+    std::string source;       // host path for bind mounts, else a device or a name
+    std::vector<std::string> options;
+
+    bool is_bind() const;
+    bool operator==(const MountSpec&) const = default;
+};
+
+struct ContainerSpec {
+    std::vector<std::string> args;  // the command, as the user wrote it; never empty once checked
+    std::vector<MountSpec> mounts;  // sorted by destination, so parents come before children
+    bool readonly = false;
+    std::vector<std::string> include;  // host paths copied on purpose (directories recursively)
+    // Deprecated platform keys, kept only to be checked against the host.
+    std::optional<std::string> os;
+    std::optional<std::string> arch;
+};
+
+// Parse a spec document. `origin` names it in error messages (a file name). Unknown keys, wrong
+// types and bad values throw SpecError naming the key. Deprecated keys are reported as warnings.
+ContainerSpec parse_spec(const nlohmann::json& doc, const std::string& origin,
+                         const Reporter& reporter);
+
+// Read and parse a spec file; malformed JSON is reported with the file, line and column.
+ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& reporter);
+
+// Parse the `destination -> {type, source, options}` form of one mount (also used by flags).
+MountSpec parse_mount(const std::string& destination, const nlohmann::json& value,
+                      const std::string& key);
+
+// A `type: bind` mount gets the "rbind" option unless it has "bind" or "rbind".
+void add_bind_option(MountSpec& mount);
+
+// Checks that need the whole request (after flags are merged): non-empty args, absolute mount
+// destinations, existing bind sources, unique destinations, the platform matching the host.
+void check_spec(const ContainerSpec& spec);
+
+// Add `mount`, replacing a mount with the same destination, and keep the list sorted.
+void add_mount(std::vector<MountSpec>& mounts, MountSpec mount);
+
+}  // namespace ocitools
