@@ -1,0 +1,137 @@
+// The ocitools command: parse flags, call the library, turn errors into exit codes.
+//   0  success (validate: the bundle is valid)
+//   1  an error: bad input, an I/O failure, an invalid bundle (validate)
+//   2  a command-line usage error
+#include <cstdlib>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "bundle.h"
+#include "closure/closure.h"
+#include "error.h"
+#include "oci/bundle_validator.h"
+#include "spec/container_spec.h"
+#include "spec/mount_flag.h"
+
+namespace {
+
+using namespace ocitools;
+
+constexpr int kExitError = 1;
+constexpr int kExitUsage = 2;
+
+// Options shared by build-container and closure: what to put in the container.
+struct RequestFlags {
+    std::string spec_file;
+    std::vector<std::string> include;
+    std::vector<std::string> command;
+
+    void add_to(CLI::App& app) {
+        app.add_option("--spec", spec_file,
+                       "JSON spec (keys: args, mounts, readonly, include, os, arch)");
+        app.add_option("--include", include,
+                       "Host path to copy into the rootfs (a directory recursively); repeatable")
+            ->allow_extra_args(false);
+        app.add_option("command", command, "The command and its arguments, after --");
+    }
+
+    ContainerSpec spec(const Reporter& reporter) const {
+        ContainerSpec spec;
+        if (!spec_file.empty()) spec = load_spec_file(spec_file, reporter);
+        if (!command.empty()) spec.args = command;
+        spec.include.insert(spec.include.end(), include.begin(), include.end());
+        return spec;
+    }
+};
+
+std::string host_path_env() {
+    const char* path = std::getenv("PATH");
+    return path ? path : "/usr/local/bin:/usr/bin:/bin";
+}
+
+Reporter stderr_reporter() {
+    return Reporter([](const std::string& m) { std::cerr << "ocitools: warning: " << m << "\n"; },
+                    [](const std::string& m) { std::cerr << "ocitools: " << m << "\n"; });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{
+        "ocitools: turn a command into a self-contained OCI runtime bundle "
+        "(config.json + rootfs/) that runc, crun or youki can run."};
+    app.set_version_flag("--version", std::string("ocitools ") + OCITOOLS_VERSION);
+    app.require_subcommand(1);
+
+    // build-container
+    auto* build = app.add_subcommand(
+        "build-container",
+        "Build a bundle for a command: ocitools build-container -o DIR [options] -- ARG...");
+    RequestFlags build_flags;
+    std::string output;
+    bool force = false;
+    bool readonly = false;
+    std::vector<std::string> mount_flags, volume_flags;
+    build->add_option("-o,--output", output, "Bundle directory to create")->required();
+    build_flags.add_to(*build);
+    build->add_flag("--readonly", readonly, "Make the root filesystem read-only");
+    build
+        ->add_option("--mount", mount_flags,
+                     "Add a mount: type=T,source=S,destination=D[,ro][,OPTION...] (type defaults "
+                     "to bind); repeatable")
+        ->allow_extra_args(false);
+    build->add_option("-v,--volume", volume_flags, "Add a bind mount: SOURCE:DEST[:ro]; repeatable")
+        ->allow_extra_args(false);
+    build->add_flag("--force", force, "Replace DIR if it exists");
+
+    // closure
+    auto* closure_cmd = app.add_subcommand(
+        "closure", "Print every host path the rootfs would receive, one per line, sorted");
+    RequestFlags closure_flags;
+    closure_flags.add_to(*closure_cmd);
+
+    // validate
+    auto* validate = app.add_subcommand(
+        "validate", "Check a bundle (config.json and rootfs); exit 0 when valid, 1 when not");
+    std::string bundle_dir;
+    validate->add_option("DIR", bundle_dir, "The bundle directory")->required();
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        // --help and --version exit 0; every usage error exits 2, whatever CLI11's own code.
+        return app.exit(e) == 0 ? 0 : kExitUsage;
+    }
+
+    const Reporter reporter = stderr_reporter();
+    try {
+        if (*build) {
+            ContainerSpec spec = build_flags.spec(reporter);
+            if (readonly) spec.readonly = true;
+            for (const auto& m : mount_flags) add_mount(spec.mounts, parse_mount_flag(m));
+            for (const auto& v : volume_flags) add_mount(spec.mounts, parse_volume_flag(v));
+            BuildOptions options{output, force, host_path_env()};
+            build_bundle(spec, options, reporter);
+        } else if (*closure_cmd) {
+            const ContainerSpec spec = closure_flags.spec(reporter);
+            check_spec(spec);
+            const Closure closure = compute_closure(spec, host_path_env(), reporter);
+            for (const auto& entry : closure.plan.entries()) std::cout << quote(entry.path) << "\n";
+        } else if (*validate) {
+            const auto problems = validate_bundle(bundle_dir);
+            for (const auto& p : problems) std::cout << bundle_dir << ": " << p << "\n";
+            return problems.empty() ? 0 : kExitError;
+        }
+    } catch (const Error& e) {
+        std::cerr << "ocitools: error: " << e.what() << "\n";
+        return kExitError;
+    } catch (const std::exception& e) {
+        std::cerr << "ocitools: internal error: " << e.what() << "\n";
+        return kExitError;
+    }
+    return 0;
+}

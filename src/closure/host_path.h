@@ -1,0 +1,45 @@
+// HostPaths: reproduce a host path's layout in the plan. Every symlink met on the way to a path
+// (a merged-/usr `/bin -> usr/bin`, a soname link) becomes a symlink entry, so the container sees
+// the path the user gave, and the file itself is recorded at its real location. Symlinks are read,
+// never copied through; a loop is an error, not a hang (symloop limit of path_resolution(7)).
+#pragma once
+
+#include <sys/stat.h>
+
+#include <string>
+
+#include "closure/plan.h"
+#include "reporter.h"
+
+namespace ocitools {
+
+struct ResolvedPath {
+    std::string real_path;  // no symlink left in any component
+    struct stat st;         // lstat of real_path
+};
+
+class HostPaths {
+  public:
+    explicit HostPaths(Plan& plan, const Reporter& reporter) : plan_(plan), reporter_(reporter) {}
+
+    // Resolve an absolute host path, adding the symlinks on the way to the plan. Throws
+    // ClosureError / SystemError naming the path when it or a component is missing or loops.
+    ResolvedPath resolve(const std::string& path);
+
+    // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
+    // way, then the file, or, for a directory, the directory and everything beneath it
+    // (symlinks inside are recreated, not followed).
+    ResolvedPath add(const std::string& path);
+
+  private:
+    void add_tree(const std::string& real_dir);
+    void add_node(const std::string& real_path, const struct stat& st);
+
+    Plan& plan_;
+    const Reporter& reporter_;
+};
+
+// Lexically join and clean an absolute path: collapse "//" and ".", keep "..".
+std::string join_path(const std::string& dir, const std::string& name);
+
+}  // namespace ocitools

@@ -1,0 +1,44 @@
+// Plan: the closure as a sorted list of entries, the seam between resolving (which never copies)
+// and the rootfs writer (which never resolves). `ocitools closure` prints it; tests compare it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace ocitools {
+
+enum class EntryKind { Directory, File, Symlink };
+
+struct PlanEntry {
+    std::string path;  // absolute path in the container (the host path it came from)
+    EntryKind kind;
+    std::string source;       // host path to read; for symlinks, the link itself
+    std::string link_target;  // symlinks only: the target, exactly as readlink(2) gave it
+    mode_t mode = 0;          // permission bits (incl. setuid/setgid/sticky) for files and dirs
+    struct timespec mtime {};
+
+    bool operator==(const PlanEntry& other) const;
+};
+
+class Plan {
+  public:
+    // Add an entry; adding the same path twice is harmless when both agree, and a ClosureError
+    // when they don't (a path cannot be both a file and a symlink).
+    void add(PlanEntry entry);
+    bool contains(const std::string& path) const { return entries_.count(path) != 0; }
+    const PlanEntry* find(const std::string& path) const;
+
+    // Entries sorted by path, so every directory comes before what it holds.
+    std::vector<PlanEntry> entries() const;
+    size_t size() const { return entries_.size(); }
+
+  private:
+    std::map<std::string, PlanEntry> entries_;
+};
+
+const char* to_string(EntryKind kind);
+
+}  // namespace ocitools

@@ -1,0 +1,224 @@
+#include "rootfs/rootfs_writer.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "error.h"
+
+namespace ocitools {
+
+namespace {
+
+int sys_openat2(int dirfd, const char* path, int flags, mode_t mode, __u64 resolve) {
+    open_how how{};
+    how.flags = static_cast<__u64>(flags);
+    how.mode = mode;
+    how.resolve = resolve;
+    return static_cast<int>(syscall(SYS_openat2, dirfd, path, &how, sizeof how));
+}
+
+constexpr __u64 kStrict = RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+
+// "usr/bin/x" for "/usr/bin/x": paths in the plan are absolute; openat2 wants them relative.
+std::string relative(const std::string& path) {
+    size_t i = 0;
+    while (i < path.size() && path[i] == '/') ++i;
+    return path.substr(i);
+}
+
+void split_last(const std::string& rel, std::string& parent, std::string& name) {
+    const size_t slash = rel.rfind('/');
+    if (slash == std::string::npos) {
+        parent = ".";
+        name = rel;
+    } else {
+        parent = rel.substr(0, slash);
+        name = rel.substr(slash + 1);
+    }
+}
+
+}  // namespace
+
+UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, bool create) {
+    std::string parent;
+    split_last(relative(path), parent, name);
+    if (name.empty() || name == "." || name == "..")
+        throw Error("cannot create " + quote(path) + " in the rootfs: not a file name");
+    UniqueFd fd(
+        sys_openat2(root_.get(), parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, kStrict));
+    if (fd || errno != ENOENT || !create) {
+        if (!fd) throw SystemError("cannot open rootfs directory", "/" + parent, errno);
+        return fd;
+    }
+    // Create the missing parents one component at a time, each opened without following
+    // anything, so a symlink planted on the way is refused rather than written through.
+    UniqueFd dir(fcntl(root_.get(), F_DUPFD_CLOEXEC, 0));
+    if (!dir) throw SystemError("cannot duplicate rootfs descriptor", "/", errno);
+    size_t start = 0;
+    while (start < parent.size()) {
+        size_t end = parent.find('/', start);
+        if (end == std::string::npos) end = parent.size();
+        const std::string part = parent.substr(start, end - start);
+        start = end + 1;
+        if (part.empty() || part == ".") continue;
+        if (mkdirat(dir.get(), part.c_str(), 0755) != 0 && errno != EEXIST)
+            throw SystemError("cannot create rootfs directory", "/" + parent.substr(0, end), errno);
+        UniqueFd next(
+            sys_openat2(dir.get(), part.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0, kStrict));
+        if (!next)
+            throw SystemError("cannot open rootfs directory", "/" + parent.substr(0, end), errno);
+        dir = std::move(next);
+    }
+    return dir;
+}
+
+void RootfsWriter::write(const Plan& plan) {
+    const std::vector<PlanEntry> entries = plan.entries();
+    for (const auto& entry : entries) write_entry(entry);
+    // Directory modes and times last, deepest first: adding children changes a directory's
+    // mtime, and a read-only directory could not be filled.
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+        if (it->kind != EntryKind::Directory) continue;
+        std::string name;
+        UniqueFd parent = open_parent(it->path, name, false);
+        if (fchmodat(parent.get(), name.c_str(), it->mode, 0) != 0)
+            throw SystemError("cannot set mode of", it->path, errno);
+        const struct timespec times[2] = {it->mtime, it->mtime};
+        if (utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+            throw SystemError("cannot set times of", it->path, errno);
+    }
+}
+
+void RootfsWriter::write_entry(const PlanEntry& entry) {
+    std::string name;
+    UniqueFd parent = open_parent(entry.path, name, true);
+    switch (entry.kind) {
+        case EntryKind::Directory: {
+            if (mkdirat(parent.get(), name.c_str(), 0700) != 0) {
+                struct stat st {};
+                if (errno != EEXIST ||
+                    fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                    !S_ISDIR(st.st_mode))
+                    throw SystemError("cannot create directory", entry.path,
+                                      errno ? errno : EEXIST);
+            }
+            // Owner-writable until the final pass sets the real mode.
+            if (fchmodat(parent.get(), name.c_str(), 0700, 0) != 0)
+                throw SystemError("cannot set mode of", entry.path, errno);
+            break;
+        }
+        case EntryKind::Symlink: {
+            if (symlinkat(entry.link_target.c_str(), parent.get(), name.c_str()) != 0)
+                throw SystemError("cannot create symlink", entry.path, errno);
+            const struct timespec times[2] = {entry.mtime, entry.mtime};
+            // Best effort: some filesystems refuse times on symlinks.
+            (void)utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+            break;
+        }
+        case EntryKind::File:
+            copy_file(entry, parent.get(), name);
+            break;
+    }
+}
+
+void RootfsWriter::copy_file(const PlanEntry& entry, int parent, const std::string& name) {
+    UniqueFd in(open(entry.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!in) throw SystemError("cannot open", entry.source, errno);
+    struct stat st {};
+    if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", entry.source, errno);
+    if (!S_ISREG(st.st_mode))
+        throw ClosureError(quote(entry.source) + " is no longer a regular file");
+    UniqueFd out(
+        sys_openat2(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, kStrict));
+    if (!out) throw SystemError("cannot create", entry.path, errno);
+    // copy_file_range(2) copies inside the kernel (and reflinks where the filesystem can).
+    off_t copied = 0;
+    for (;;) {
+        const ssize_t n = copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
+        if (n < 0) {
+            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
+                // Fall back to read/write (older kernels, some filesystem pairs).
+                std::vector<char> buf(1 << 16);
+                for (;;) {
+                    const ssize_t r = read(in.get(), buf.data(), buf.size());
+                    if (r < 0) throw SystemError("cannot read", entry.source, errno);
+                    if (r == 0) break;
+                    for (ssize_t done = 0; done < r;) {
+                        const ssize_t w =
+                            ::write(out.get(), buf.data() + done, static_cast<size_t>(r - done));
+                        if (w < 0) throw SystemError("cannot write", entry.path, errno);
+                        done += w;
+                    }
+                    copied += r;
+                }
+                break;
+            }
+            throw SystemError("cannot copy", entry.source, errno);
+        }
+        if (n == 0) break;
+        copied += n;
+    }
+    if (copied != st.st_size)
+        throw ClosureError(quote(entry.source) + " changed size while being copied (" +
+                           std::to_string(st.st_size) + " bytes before, " + std::to_string(copied) +
+                           " copied)");
+    if (fchmod(out.get(), entry.mode) != 0)
+        throw SystemError("cannot set mode of", entry.path, errno);
+    const struct timespec times[2] = {entry.mtime, entry.mtime};
+    if (futimens(out.get(), times) != 0)
+        throw SystemError("cannot set times of", entry.path, errno);
+}
+
+void RootfsWriter::make_directory(const std::string& path) {
+    std::string name;
+    UniqueFd parent = open_parent(path, name, true);
+    if (mkdirat(parent.get(), name.c_str(), 0755) != 0 && errno != EEXIST)
+        throw SystemError("cannot create directory", path, errno);
+}
+
+void RootfsWriter::make_mount_point(const std::string& path, bool as_file) {
+    // Walk the destination one component at a time, resolving each prefix inside the rootfs
+    // (RESOLVE_IN_ROOT: "/" and ".." stop at the rootfs) and creating what is missing.
+    const std::string rel = relative(path);
+    std::string prefix;
+    size_t start = 0;
+    while (start < rel.size()) {
+        size_t end = rel.find('/', start);
+        if (end == std::string::npos) end = rel.size();
+        const std::string part = rel.substr(start, end - start);
+        const bool last = end == rel.size();
+        start = end + 1;
+        if (part.empty() || part == ".") continue;
+        const std::string next = prefix.empty() ? part : prefix + "/" + part;
+        UniqueFd existing(sys_openat2(root_.get(), next.c_str(), O_PATH | O_CLOEXEC, 0,
+                                      RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+        if (!existing) {
+            if (errno != ENOENT) throw SystemError("cannot open mount point", "/" + next, errno);
+            UniqueFd dir(sys_openat2(root_.get(), prefix.empty() ? "." : prefix.c_str(),
+                                     O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                     RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+            if (!dir) throw SystemError("cannot open mount point parent", "/" + prefix, errno);
+            if (last && as_file) {
+                UniqueFd f(openat(dir.get(), part.c_str(),
+                                  O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+                if (!f) throw SystemError("cannot create mount point", path, errno);
+            } else if (mkdirat(dir.get(), part.c_str(), 0755) != 0) {
+                // EEXIST after ENOENT above means a dangling symlink: the runtime could not
+                // mount there either.
+                if (errno == EEXIST)
+                    throw ClosureError("cannot create mount point for " + quote(path) + ": " +
+                                       quote("/" + next) + " is a dangling symlink in the rootfs");
+                throw SystemError("cannot create mount point", "/" + next, errno);
+            }
+        }
+        prefix = next;
+    }
+}
+
+}  // namespace ocitools

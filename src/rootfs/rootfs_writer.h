@@ -1,0 +1,40 @@
+// RootfsWriter: materialise a plan beneath a directory, never outside it. Every path is opened
+// relative to the rootfs with openat2(2): RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS while laying out
+// the plan (whose parent directories are real directories by construction), and RESOLVE_IN_ROOT
+// for mount points (which, like runc, resolve symlinks as the container would). Symlinks in the
+// plan are recreated, never followed.
+#pragma once
+
+#include <string>
+
+#include "closure/plan.h"
+#include "unique_fd.h"
+
+namespace ocitools {
+
+class RootfsWriter {
+  public:
+    // `root` is an open directory that becomes the container's "/".
+    explicit RootfsWriter(UniqueFd root) : root_(std::move(root)) {}
+
+    // Write every entry; directories get their modes and times last, so a read-only directory
+    // can still be filled.
+    void write(const Plan& plan);
+
+    // Create an empty directory (mode 0755) at `path`, with missing parents.
+    void make_directory(const std::string& path);
+
+    // Create a mount point for a mount at `path`: a directory, or an empty file when the source
+    // is a file (a bind mount of a file needs a file to mount onto). Symlinks already in the
+    // rootfs are followed inside it, as the runtime will follow them.
+    void make_mount_point(const std::string& path, bool as_file);
+
+  private:
+    UniqueFd open_parent(const std::string& path, std::string& name, bool create);
+    void write_entry(const PlanEntry& entry);
+    void copy_file(const PlanEntry& entry, int parent, const std::string& name);
+
+    UniqueFd root_;
+};
+
+}  // namespace ocitools
