@@ -1,7 +1,9 @@
 // The closure walk: from a request to the plan of every host path the rootfs needs.
 // Roots are the program (args[0]), every other argument that is an absolute path to a regular
-// file, and each `include` path. In this version the program must be statically linked: the
-// resolvers for dynamic ELF objects, scripts, Nix store paths and packages plug in here.
+// file, and each `include` path. Every root that is an ELF object or a `#!` script brings its
+// closure (interpreter, libraries, script interpreters); a directory root brings its files and
+// the closures of the ELF objects within. Resolvers (LibrarySearch, parse_shebang) only say what
+// a file needs; the walk adds it to the plan through HostPaths, which keeps symlinks.
 #pragma once
 
 #include <string>

@@ -19,9 +19,12 @@ namespace ocitools {
 // ---------------------------------------------------------------------------------------------
 // FileBytes (declared in elf_bytes.h)
 
-FileBytes::FileBytes(const std::filesystem::path& path) {
-    // O_NONBLOCK so that opening a FIFO does not wait for a writer; it is refused below anyway.
-    const UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+// O_NONBLOCK so that opening a FIFO does not wait for a writer; it is refused below anyway.
+FileBytes::FileBytes(const std::filesystem::path& path)
+    : FileBytes(UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)),
+                path) {}
+
+FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path) {
     if (!fd) throw SystemError("cannot open", path, errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SystemError("cannot stat", path, errno);
@@ -83,7 +86,7 @@ namespace {
 struct Elf32Layout {
     static constexpr std::uint64_t ehdr_size = 52;
     static constexpr std::uint64_t e_phoff = 28, e_shoff = 32, e_phentsize = 42, e_phnum = 44,
-                                   e_shentsize = 46, e_shnum = 48;
+                                   e_shentsize = 46;
     static constexpr std::uint64_t phdr_size = 32;
     static constexpr std::uint64_t p_type = 0, p_offset = 4, p_vaddr = 8, p_filesz = 16;
     static constexpr std::uint64_t shdr_size = 40, sh_info = 28;
@@ -97,7 +100,7 @@ struct Elf32Layout {
 struct Elf64Layout {
     static constexpr std::uint64_t ehdr_size = 64;
     static constexpr std::uint64_t e_phoff = 32, e_shoff = 40, e_phentsize = 54, e_phnum = 56,
-                                   e_shentsize = 58, e_shnum = 60;
+                                   e_shentsize = 58;
     static constexpr std::uint64_t phdr_size = 56;
     static constexpr std::uint64_t p_type = 0, p_offset = 8, p_vaddr = 16, p_filesz = 32;
     static constexpr std::uint64_t shdr_size = 64, sh_info = 44;

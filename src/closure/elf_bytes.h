@@ -7,6 +7,7 @@
 #pragma once
 
 #include "error.h"
+#include "unique_fd.h"
 
 #include <bit>
 #include <cstddef>
@@ -111,7 +112,11 @@ class FileBytes {
   public:
     static constexpr std::size_t kReadLimit = 64 * 1024;
 
+    // Open `path` read-only and read or map it. Throws SystemError or FormatError naming it.
     explicit FileBytes(const std::filesystem::path& path);
+    // Read or map an already open descriptor (e.g. from openat2 inside a root); `path` names it in
+    // errors. The descriptor is closed when the constructor returns.
+    FileBytes(UniqueFd fd, const std::filesystem::path& path);
     ~FileBytes();
     FileBytes(FileBytes&& other) noexcept;
     FileBytes& operator=(FileBytes&& other) noexcept;

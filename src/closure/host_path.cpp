@@ -107,18 +107,15 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
     return ResolvedPath{current, st};
 }
 
-ResolvedPath HostPaths::add(const std::string& path) {
+ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files) {
     ResolvedPath resolved = resolve(path);
-    if (S_ISDIR(resolved.st.st_mode)) {
-        add_node(resolved.real_path, resolved.st);
-        add_tree(resolved.real_path);
-    } else {
-        add_node(resolved.real_path, resolved.st);
-    }
+    add_node(resolved.real_path, resolved.st, files);
+    if (S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
     return resolved;
 }
 
-void HostPaths::add_node(const std::string& real_path, const struct stat& st) {
+void HostPaths::add_node(const std::string& real_path, const struct stat& st,
+                         std::vector<std::string>* files) {
     PlanEntry entry{.path = real_path,
                     .kind = EntryKind::File,
                     .source = real_path,
@@ -138,9 +135,10 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st) {
         return;
     }
     plan_.add(std::move(entry));
+    if (files && S_ISREG(st.st_mode)) files->push_back(real_path);
 }
 
-void HostPaths::add_tree(const std::string& real_dir) {
+void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* files) {
     // An explicit stack instead of recursion: deep trees must not exhaust the C++ stack.
     std::vector<std::string> stack{real_dir};
     while (!stack.empty()) {
@@ -160,7 +158,7 @@ void HostPaths::add_tree(const std::string& real_dir) {
             const std::string child = join_path(dir, name);
             struct stat st {};
             if (lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
-            add_node(child, st);
+            add_node(child, st, files);
             if (S_ISDIR(st.st_mode)) stack.push_back(child);
         }
     }

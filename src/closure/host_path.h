@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <string>
+#include <vector>
 
 #include "closure/plan.h"
 #include "reporter.h"
@@ -28,12 +29,14 @@ class HostPaths {
 
     // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
     // way, then the file, or, for a directory, the directory and everything beneath it
-    // (symlinks inside are recreated, not followed).
-    ResolvedPath add(const std::string& path);
+    // (symlinks inside are recreated, not followed). When `files` is given, the real paths of
+    // the regular files added are appended to it.
+    ResolvedPath add(const std::string& path, std::vector<std::string>* files = nullptr);
 
   private:
-    void add_tree(const std::string& real_dir);
-    void add_node(const std::string& real_path, const struct stat& st);
+    void add_tree(const std::string& real_dir, std::vector<std::string>* files);
+    void add_node(const std::string& real_path, const struct stat& st,
+                  std::vector<std::string>* files);
 
     Plan& plan_;
     const Reporter& reporter_;

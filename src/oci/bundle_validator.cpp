@@ -15,7 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "closure/file_tree.h"
 #include "closure/program_lookup.h"
+#include "closure/startup_check.h"
+#include "error.h"
 #include "unique_fd.h"
 
 namespace ocitools {
@@ -113,6 +116,7 @@ class Checker {
         const std::string rel = p->get<std::string>();
         const auto dir = rel.starts_with("/") ? std::filesystem::path(rel) : bundle_ / rel;
         root_fd_.reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        root_dir_ = dir;
         if (!root_fd_) problem("root.path: " + dir.string() + ": " + std::strerror(errno));
     }
 
@@ -218,24 +222,41 @@ class Checker {
 
     void check_runnable(const json&) {
         const std::string& program = *args0_;
-        if (program.find('/') != std::string::npos) {
-            const std::string in_root =
-                program.starts_with("/") ? program : (cwd_.empty() ? "/" : cwd_) + "/" + program;
-            if (auto why = exec_problem(in_root); !why.empty())
-                problem("process.args[0]: " + program + " in the rootfs: " + why);
-            return;
-        }
-        // runc looks a bare name up on the container's PATH (exec.LookPath in the container).
         const std::string search = path_.value_or(kDefaultPath);
-        for (const auto& dir : search_path_dirs(search))
-            if (exec_problem(dir + "/" + program).empty()) return;
-        problem("process.args[0]: " + program +
-                " is not an executable file on the container's PATH " + search);
+        std::string found;
+        if (program.find('/') != std::string::npos) {
+            found =
+                program.starts_with("/") ? program : (cwd_.empty() ? "/" : cwd_) + "/" + program;
+            if (auto why = exec_problem(found); !why.empty()) {
+                problem("process.args[0]: " + program + " in the rootfs: " + why);
+                return;
+            }
+        } else {
+            // runc looks a bare name up on the container's PATH (exec.LookPath in the container).
+            for (const auto& dir : search_path_dirs(search)) {
+                if (exec_problem(dir + "/" + program).empty()) {
+                    found = dir + "/" + program;
+                    break;
+                }
+            }
+            if (found.empty()) {
+                problem("process.args[0]: " + program +
+                        " is not an executable file on the container's PATH " + search);
+                return;
+            }
+        }
+        // Its interpreter chain and libraries, as ld.so and the kernel will look for them.
+        try {
+            check_startup(FileTree(root_dir_), found, search);
+        } catch (const Error& e) {
+            problem("process.args[0]: " + program + " would not start: " + e.what());
+        }
     }
 
     std::filesystem::path bundle_;
     std::vector<std::string> problems_;
     UniqueFd root_fd_;
+    std::filesystem::path root_dir_;
     std::optional<std::string> args0_;
     std::optional<std::string> path_;
     std::string cwd_;

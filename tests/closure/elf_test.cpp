@@ -315,6 +315,20 @@ TEST(ElfSynthetic, NoProgramHeaders) {
     EXPECT_FALSE(elf.is_dynamic());
 }
 
+TEST(ElfSynthetic, ExtendedProgramHeaderCount) {
+    // e_phnum == PN_XNUM: the count lives in sh_info of section header 0 (gABI).
+    ElfImage img = build_elf(full_spec(true, false, EM_X86_64));
+    const std::uint64_t shoff = img.bytes.size();
+    img.bytes.resize(shoff + 64);
+    img.put(img.e_phnum(), PN_XNUM, 2);
+    img.put_word(40, shoff);    // e_shoff
+    img.put(58, 64, 2);         // e_shentsize
+    img.put(shoff + 44, 3, 4);  // sh_info: PT_INTERP, PT_LOAD, PT_DYNAMIC
+    const ElfFile elf = ElfFile::parse(img.bytes, "xnum");
+    EXPECT_EQ(elf.interpreter(), "/lib/ld.so.1");
+    EXPECT_EQ(elf.soname(), "libself.so.2");
+}
+
 TEST(ElfSynthetic, StringTableFoundThroughTheRightLoadSegment) {
     // Move the PT_LOAD to a different virtual address: DT_STRTAB no longer maps.
     ElfImage img = build_elf(full_spec(true, false, EM_X86_64));

@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <set>
+
 #include "closure/closure.h"
 #include "closure/program_lookup.h"
 #include "error.h"
@@ -158,18 +160,108 @@ TEST(Closure, BareNameIsFoundOnTheHostPath) {
     EXPECT_EQ(closure.extra_path_dir, (dir / "tools").string());
 }
 
-TEST(Closure, DynamicAndNonElfProgramsAreRefusedForNow) {
+std::set<std::string> real_paths(const Plan& plan) {
+    std::set<std::string> out;
+    for (const auto& e : plan.entries())
+        if (e.kind == EntryKind::File) out.insert(fs::canonical(e.path).string());
+    return out;
+}
+
+TEST(Closure, DynamicProgramBringsInterpreterLibrariesAndTheirSymlinks) {
+    if (access("/bin/bash", X_OK) != 0) GTEST_SKIP();
+    ContainerSpec spec;
+    spec.args = {"/bin/bash", "-c", "echo hi"};
+    Reporter quiet;
+    const Closure closure = compute_closure(spec, "/usr/bin:/bin", quiet);
+    const auto files = real_paths(closure.plan);
+    EXPECT_TRUE(files.count(fs::canonical("/bin/bash").string()));
+    EXPECT_TRUE(files.count(fs::canonical("/lib64/ld-linux-x86-64.so.2").string()) ||
+                !fs::exists("/lib64/ld-linux-x86-64.so.2"));
+    bool libc = false;
+    for (const auto& f : files) libc |= f.find("/libc.so.6") != std::string::npos;
+    EXPECT_TRUE(libc);
+    // The path the user gave, and the interpreter's path, exist as symlink chains.
+    auto kind_of = [&](const std::string& p) {
+        const PlanEntry* e = closure.plan.find(p);
+        return e ? std::string(to_string(e->kind)) : std::string("absent");
+    };
+    if (fs::is_symlink("/bin")) {
+        EXPECT_EQ(kind_of("/bin"), "symlink");
+    }
+    if (fs::is_symlink("/lib64")) {
+        EXPECT_EQ(kind_of("/lib64"), "symlink");
+    }
+    // Only bash's closure: a handful of files.
+    EXPECT_LE(files.size(), 8u);
+}
+
+TEST(Closure, EnvScriptBringsInterpreterAndTheProgramEnvRuns) {
+    if (access("/usr/bin/env", X_OK) != 0 || access("/bin/bash", X_OK) != 0) GTEST_SKIP();
     ScratchDir dir;
-    write_text(dir / "script", "#!/bin/sh\necho hi\n");
+    write_text(dir / "script", "#!/usr/bin/env bash\necho hi\n");
     fs::permissions(dir / "script", fs::perms::owner_all);
     ContainerSpec spec;
-    Reporter quiet;
     spec.args = {(dir / "script").string()};
-    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError, "not an ELF executable");
+    Reporter quiet;
+    const Closure closure = compute_closure(spec, "", quiet);
+    const auto files = real_paths(closure.plan);
+    EXPECT_TRUE(files.count(fs::canonical("/usr/bin/env").string()));
+    EXPECT_TRUE(files.count(fs::canonical("/usr/bin/bash").string()));
+    EXPECT_TRUE(files.count((dir / "script").string()));
+}
+
+TEST(Closure, ScriptProblemsAreNamed) {
+    ScratchDir dir;
+    write_text(dir / "noint", "#!/no/such/interpreter\n");
+    write_text(dir / "noenv", "#!/usr/bin/env no-such-program-xyz\n");
+    write_text(dir / "plain", "echo no shebang\n");
+    for (const char* f : {"noint", "noenv", "plain"})
+        fs::permissions(dir / f, fs::perms::owner_all);
+    ContainerSpec spec;
+    Reporter quiet;
+    spec.args = {(dir / "noint").string()};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                          "its #! interpreter /no/such/interpreter does not exist");
+    spec.args = {(dir / "noenv").string()};
     if (access("/usr/bin/env", X_OK) == 0) {
-        spec.args = {"/usr/bin/env"};
-        EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError, "dynamically linked");
+        EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                              "no-such-program-xyz is not found on the container's PATH");
     }
+    spec.args = {(dir / "plain").string()};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                          "is neither an ELF executable nor a #! script");
+}
+
+TEST(Closure, KnownInterpreterGetsAHint) {
+    ScratchDir dir;
+    fs::create_directories(dir / "bin");
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+    fs::copy_file(kBusybox, dir / "bin/python3");
+    ContainerSpec spec;
+    spec.args = {(dir / "bin/python3").string(), "-c", "pass"};
+    std::vector<std::string> notes;
+    Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    compute_closure(spec, "", reporter);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("is an interpreter"), std::string::npos);
+}
+
+TEST(Closure, DirectoryRootBringsTheClosuresOfItsElfFiles) {
+    if (access("/usr/bin/env", X_OK) != 0) GTEST_SKIP();
+    ScratchDir dir;
+    fs::create_directories(dir / "tools");
+    fs::copy_file("/usr/bin/env", dir / "tools/env");
+    write_text(dir / "tools/readme.txt", "not code");
+    ContainerSpec spec;
+    spec.args = {kBusybox, "true"};
+    spec.include = {(dir / "tools").string()};
+    Reporter quiet;
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP();
+    const auto files = real_paths(compute_closure(spec, "", quiet).plan);
+    bool libc = false;
+    for (const auto& f : files) libc |= f.find("/libc.so.6") != std::string::npos;
+    EXPECT_TRUE(libc);
+    EXPECT_TRUE(files.count((dir / "tools/readme.txt").string()));
 }
 
 }  // namespace
