@@ -166,6 +166,60 @@ TEST_F(LibrarySearchTest, MissingLibraryNamesObjectAndSoname) {
                               path("x") + ":ld.so.cache:");
 }
 
+TEST_F(LibrarySearchTest, HwcapsVariantsAreKeptWithTheirBaseLibrary) {
+    if (std::system("uname -m | grep -qx x86_64") != 0) GTEST_SKIP() << "x86_64 only";
+    // In a search directory: lib/glibc-hwcaps/x86-64-v3/libdep.so shadows lib/libdep.so.
+    library("dep", "dep", "lib");
+    library("dep", "dep", "lib/glibc-hwcaps/x86-64-v3");
+    library("a", "a", "x",
+            "-L" + path("lib") + " -ldep -Wl,--enable-new-dtags,-rpath," + path("lib"));
+    program("bin/main", "-L" + path("x") + " -la -L" + path("lib") +
+                            " -Wl,--enable-new-dtags,-rpath," + path("x"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("lib/glibc-hwcaps/x86-64-v3/libdep.so")));
+    EXPECT_TRUE(has(set, path("lib/libdep.so")));
+}
+
+TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
+    // A small root of our own whose ld.so.cache ldconfig writes (`ldconfig -r`), holding a
+    // glibc-hwcaps entry and its base entry for the same soname.
+    if (std::system("uname -m | grep -qx x86_64") != 0 || access("/sbin/ldconfig", X_OK) != 0 ||
+        !fs::exists("/lib64/ld-linux-x86-64.so.2") || !have_compiler())
+        GTEST_SKIP();
+    ScratchDir dir;
+    const fs::path root = dir / "root";
+    fs::create_directories(root / "opt/lib/glibc-hwcaps/x86-64-v3");
+    fs::create_directories(root / "lib64");
+    fs::create_directories(root / "bin");
+    write_text(dir / "dep.c", "int dep(void) { return 7; }\n");
+    write_text(dir / "main.c", "int dep(void);\nint main(void) { return dep(); }\n");
+    run("cc -shared -fPIC -Wl,-soname,libdep.so.1 -o " + (root / "opt/lib/libdep.so.1").string() +
+        " " + (dir / "dep.c").string());
+    fs::copy_file(root / "opt/lib/libdep.so.1",
+                  root / "opt/lib/glibc-hwcaps/x86-64-v3/libdep.so.1");
+    fs::copy_file(fs::canonical("/lib64/ld-linux-x86-64.so.2"),
+                  root / "lib64/ld-linux-x86-64.so.2");
+    // libc, found by soname in /opt/lib through the cache too.
+    FileTree host("/");
+    LibrarySearch host_search(host);
+    const LoadSet ls = host_search.load("/usr/bin/env");
+    for (const auto& lib : ls.libraries)
+        if (lib.find("/libc.so.6") != std::string::npos)
+            fs::copy_file(fs::canonical(lib), root / "opt/lib/libc.so.6");
+    run("cc -o " + (root / "bin/main").string() + " " + (dir / "main.c").string() + " " +
+        (root / "opt/lib/libdep.so.1").string());
+    write_text(root / "etc/ld.so.conf", "/opt/lib\n");
+    run("/sbin/ldconfig -r " + root.string());
+
+    FileTree tree(root);
+    LibrarySearch search(tree);
+    const LoadSet set = search.load("/bin/main");
+    EXPECT_EQ(set.interpreter, "/lib64/ld-linux-x86-64.so.2");
+    const std::vector<std::string> want = {"/opt/lib/glibc-hwcaps/x86-64-v3/libdep.so.1",
+                                           "/opt/lib/libdep.so.1", "/opt/lib/libc.so.6"};
+    EXPECT_EQ(set.libraries, want);
+}
+
 TEST(LibrarySearch, SystemProgramUsesTheCache) {
     if (access("/usr/bin/ls", X_OK) != 0) GTEST_SKIP();
     FileTree host("/");
