@@ -10,28 +10,120 @@
 
 #include "closure/program_lookup.h"
 #include "error.h"
+#include "rootfs/etc_files.h"
 #include "rootfs/rootfs_writer.h"
+#include "spec/capabilities.h"
 #include "unique_fd.h"
 
 namespace ocitools {
 
 namespace fs = std::filesystem;
 
-oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec, const Closure& closure) {
+HostIds HostIds::current() {
+    return {geteuid(), getegid()};
+}
+
+bool is_rootless(const ContainerSpec& spec, const HostIds& builder) {
+    return spec.rootless.value_or(builder.uid != 0);
+}
+
+ResolvedUser resolve_process_user(const ContainerSpec& spec,
+                                  const std::optional<std::string>& passwd,
+                                  const std::optional<std::string>& group) {
+    if (!spec.user) return {};
+    try {
+        return resolve_user(*spec.user, passwd.value_or(minimal_passwd(0, 0)),
+                            group.value_or(minimal_group(0)), "--user");
+    } catch (const SpecError& e) {
+        const std::string why = e.what();
+        const bool ours = (!passwd && why.find("/etc/passwd") != std::string::npos) ||
+                          (!group && why.find("/etc/group") != std::string::npos);
+        if (!ours) throw;
+        throw SpecError(why +
+                        " (the closure brings none; ocitools writes one with only root and "
+                        "nobody: give numeric ids, or --include the file)");
+    }
+}
+
+namespace {
+
+// A destination for comparisons: "/a/./b/" and "/a/b" are the same mount point.
+std::string clean_destination(const std::string& d) {
+    std::string out = fs::path(d).lexically_normal().string();
+    while (out.size() > 1 && out.back() == '/') out.pop_back();
+    return out;
+}
+
+bool is_under(const std::string& path, const std::string& parent) {
+    if (parent == "/") return path != "/";
+    return path.size() > parent.size() && path.starts_with(parent) && path[parent.size()] == '/';
+}
+
+// Merge the user's mounts (sorted, so parents first) into the system mounts. A user mount at a
+// system mount's destination replaces it in place; any other goes before the first mount
+// beneath it, else at the end. Every mount thus comes after the mounts above it (runtime-spec
+// config.md: mounts are made in order, and a later mount on /a would hide one on /a/b).
+void merge_mounts(std::vector<oci::Mount>& mounts, const std::vector<MountSpec>& user) {
+    for (const auto& m : user) {
+        oci::Mount mount{m.destination, m.type, m.source, m.options};
+        const std::string dest = clean_destination(m.destination);
+        auto same = std::find_if(mounts.begin(), mounts.end(), [&](const oci::Mount& x) {
+            return clean_destination(x.destination) == dest;
+        });
+        if (same != mounts.end()) {
+            *same = std::move(mount);
+            continue;
+        }
+        auto child = std::find_if(mounts.begin(), mounts.end(), [&](const oci::Mount& x) {
+            return is_under(clean_destination(x.destination), dest);
+        });
+        mounts.insert(child, std::move(mount));
+    }
+}
+
+}  // namespace
+
+oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec, const Closure& closure,
+                                      const ConfigInputs& inputs) {
     oci::RuntimeConfig config = oci::default_config();
-    config.process.args = spec.args;
+    const bool rootless = is_rootless(spec, inputs.builder);
+    if (rootless) oci::make_rootless(config, inputs.builder.uid, inputs.builder.gid);
+
+    auto& process = config.process;
+    process.args = spec.args;
+    process.terminal = spec.terminal;
     std::string path = kDefaultPath;
     if (!closure.extra_path_dir.empty()) path += ":" + closure.extra_path_dir;
-    config.process.env = {"PATH=" + path};
+    process.env = {"PATH=" + path};
+    for (const auto& entry : spec.env) set_env(process.env, entry, "--env");
+    // A terminal needs TERM for anything curses-like; runc spec and podman set xterm.
+    if (spec.terminal && std::none_of(process.env.begin(), process.env.end(),
+                                      [](const std::string& e) { return e.starts_with("TERM="); }))
+        process.env.push_back("TERM=xterm");
+    process.cwd = spec.cwd.value_or("/");
+
+    const ResolvedUser user =
+        inputs.user ? *inputs.user : resolve_process_user(spec, std::nullopt, std::nullopt);
+    if (rootless && (user.uid != 0 || user.gid != 0))
+        throw SpecError("--user " + quote(spec.user ? spec.user->to_string() : "") + " (uid " +
+                        std::to_string(user.uid) + ", gid " + std::to_string(user.gid) +
+                        "): a rootless bundle maps only container root (0:0) to the invoking "
+                        "user; build with --rootless=false for a runtime run as root");
+    process.user = {user.uid, user.gid};
+
+    const CapabilitySets caps =
+        capability_sets(default_capabilities(), spec.cap_add, spec.cap_drop, user.uid == 0);
+    process.capabilities = oci::Capabilities{caps.bounding, caps.effective, caps.inheritable,
+                                             caps.permitted, caps.ambient};
+
+    config.hostname = spec.hostname;
     config.root.readonly = spec.readonly;
-    // A user mount at a system mount's destination replaces it; user mounts follow the system
-    // mounts (runtime-spec: mounts are made in order).
-    std::erase_if(config.mounts, [&](const oci::Mount& sys) {
-        return std::any_of(spec.mounts.begin(), spec.mounts.end(),
-                           [&](const MountSpec& m) { return m.destination == sys.destination; });
-    });
     for (const auto& m : spec.mounts)
-        config.mounts.push_back({m.destination, m.type, m.source, m.options});
+        for (const auto& option : m.options)
+            if (oci::has_unmapped_id_option(config, option))
+                throw SpecError("mount " + quote(m.destination) + ": option " + option +
+                                " names an id a rootless bundle does not map (only 0 is)");
+    merge_mounts(config.mounts, spec.mounts);
     return config;
 }
 
@@ -102,7 +194,13 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
     const Closure closure = compute_closure(spec, options.host_search_path, reporter);
-    const oci::RuntimeConfig config = runtime_config_for(spec, closure);
+    // Check the config before writing anything. A user name can only be looked up once the
+    // rootfs is written, so it stands in as root here; the config is made again after that.
+    const bool user_by_name = spec.user && (!parse_id(spec.user->user) ||
+                                            (spec.user->group && !parse_id(*spec.user->group)));
+    ConfigInputs inputs{options.builder, std::nullopt};
+    if (user_by_name) inputs.user = ResolvedUser{};
+    (void)runtime_config_for(spec, closure, inputs);
 
     TempDir temp(output);
     UniqueFd bundle(open(temp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
@@ -114,9 +212,18 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
 
     RootfsWriter writer(std::move(rootfs));
     writer.write(closure.plan);
+    // The process user is looked up in the rootfs's /etc/passwd and /etc/group, as the runtime
+    // and `id` inside will see them; the minimal files are written where the closure has none.
+    const EtcFiles etc = EtcFiles::read(writer);
+    inputs.user = resolve_process_user(spec, etc.passwd, etc.group);
+    const oci::RuntimeConfig config = runtime_config_for(spec, closure, inputs);
+    etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
     // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
     for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
     for (const auto& m : spec.mounts) writer.make_mount_point(m.destination, source_is_file(m));
+    // The working directory must exist (runc does not create it, and cannot in a read-only
+    // root); it resolves inside the rootfs like a mount destination.
+    if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
     write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
 
     // Publish atomically. RENAME_NOREPLACE: a bundle that appeared meanwhile is never clobbered;

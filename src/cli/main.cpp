@@ -14,6 +14,7 @@
 #include "closure/closure.h"
 #include "error.h"
 #include "oci/bundle_validator.h"
+#include "spec/capabilities.h"
 #include "spec/container_spec.h"
 #include "spec/mount_flag.h"
 
@@ -32,7 +33,8 @@ struct RequestFlags {
 
     void add_to(CLI::App& app) {
         app.add_option("--spec", spec_file,
-                       "JSON spec (keys: args, mounts, readonly, include, os, arch)");
+                       "JSON spec (keys: args, mounts, readonly, include, env, cwd, user, "
+                       "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
         app.add_option("--include", include,
                        "Host path to copy into the rootfs (a directory recursively); repeatable")
             ->allow_extra_args(false);
@@ -45,6 +47,47 @@ struct RequestFlags {
         if (!command.empty()) spec.args = command;
         spec.include.insert(spec.include.end(), include.begin(), include.end());
         return spec;
+    }
+};
+
+// Options of build-container that set the container's process (the spec keys of the same
+// names, in camelCase for capAdd / capDrop); each overrides or extends the spec file.
+struct ProcessFlags {
+    std::vector<std::string> env, cap_add, cap_drop;
+    std::string cwd, user, hostname;
+    bool terminal = false;
+    bool rootless = false;
+
+    void add_to(CLI::App& app) {
+        app.add_option("-e,--env", env, "Set an environment variable: KEY=VALUE; repeatable")
+            ->allow_extra_args(false);
+        app.add_option("--cwd", cwd, "Working directory of the process (absolute; default /)");
+        app.add_option("-u,--user", user,
+                       "Run as UID[:GID], or NAME[:GROUP] looked up in the rootfs's /etc/passwd "
+                       "and /etc/group (default 0:0)");
+        app.add_option("--hostname", hostname, "Container hostname (in its uts namespace)");
+        app.add_flag("-t,--terminal", terminal, "Give the process a terminal (sets TERM=xterm)");
+        app.add_flag("--rootless", rootless,
+                     "Add a user namespace mapping container root to the invoking user, and "
+                     "what an unprivileged runtime needs (default when not run as root; "
+                     "--rootless=false to turn it off)");
+        app.add_option("--cap-add", cap_add,
+                       "Add a capability (CAP_NET_RAW, net_raw, or ALL) to the defaults "
+                       "CAP_AUDIT_WRITE, CAP_KILL, CAP_NET_BIND_SERVICE; repeatable")
+            ->allow_extra_args(false);
+        app.add_option("--cap-drop", cap_drop, "Drop a capability (or ALL); repeatable")
+            ->allow_extra_args(false);
+    }
+
+    void apply(const CLI::App& app, ContainerSpec& spec) const {
+        for (const auto& e : env) set_env(spec.env, e, "--env");
+        if (app.count("--cwd")) spec.cwd = cwd;
+        if (app.count("--user")) spec.user = UserSpec::parse(user, "--user");
+        if (app.count("--hostname")) spec.hostname = hostname;
+        if (terminal) spec.terminal = true;
+        if (app.count("--rootless")) spec.rootless = rootless;
+        for (const auto& c : parse_capabilities(cap_add, "--cap-add")) spec.cap_add.push_back(c);
+        for (const auto& c : parse_capabilities(cap_drop, "--cap-drop")) spec.cap_drop.push_back(c);
     }
 };
 
@@ -87,6 +130,8 @@ int main(int argc, char** argv) {
     build->add_option("-v,--volume", volume_flags, "Add a bind mount: SOURCE:DEST[:ro]; repeatable")
         ->allow_extra_args(false);
     build->add_flag("--force", force, "Replace DIR if it exists");
+    ProcessFlags process_flags;
+    process_flags.add_to(*build);
 
     // closure
     auto* closure_cmd = app.add_subcommand(
@@ -114,6 +159,7 @@ int main(int argc, char** argv) {
             if (readonly) spec.readonly = true;
             for (const auto& m : mount_flags) add_mount(spec.mounts, parse_mount_flag(m));
             for (const auto& v : volume_flags) add_mount(spec.mounts, parse_volume_flag(v));
+            process_flags.apply(*build, spec);
             BuildOptions options{output, force, host_path_env()};
             build_bundle(spec, options, reporter);
         } else if (*closure_cmd) {

@@ -221,4 +221,46 @@ void RootfsWriter::make_mount_point(const std::string& path, bool as_file) {
     }
 }
 
+std::optional<std::string> RootfsWriter::read_file(const std::string& path, size_t limit) {
+    const std::string rel = relative(path);
+    UniqueFd fd(sys_openat2(root_.get(), rel.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,
+                            0, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!fd) {
+        if (errno == ENOENT) return std::nullopt;
+        throw SystemError("cannot open rootfs file", path, errno);
+    }
+    struct stat st {};
+    if (fstat(fd.get(), &st) != 0) throw SystemError("cannot stat rootfs file", path, errno);
+    if (!S_ISREG(st.st_mode)) throw Error("rootfs file " + quote(path) + " is not a regular file");
+    std::string content;
+    char buf[1 << 16];
+    for (;;) {
+        const ssize_t n = read(fd.get(), buf, sizeof buf);
+        if (n < 0) throw SystemError("cannot read rootfs file", path, errno);
+        if (n == 0) return content;
+        content.append(buf, static_cast<size_t>(n));
+        if (content.size() > limit)
+            throw Error("rootfs file " + quote(path) + " is larger than " + std::to_string(limit) +
+                        " bytes");
+    }
+}
+
+void RootfsWriter::create_file(const std::string& path, const std::string& content, mode_t mode) {
+    const std::string rel = relative(path);
+    const size_t slash = rel.rfind('/');
+    if (slash != std::string::npos) make_mount_point("/" + rel.substr(0, slash), false);
+    // O_EXCL refuses an existing name, a symlink included (open(2)), so nothing is written
+    // through a link.
+    UniqueFd fd(sys_openat2(root_.get(), rel.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode,
+                            RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS));
+    if (!fd) throw SystemError("cannot create rootfs file", path, errno);
+    for (size_t done = 0; done < content.size();) {
+        const ssize_t n = ::write(fd.get(), content.data() + done, content.size() - done);
+        if (n < 0) throw SystemError("cannot write rootfs file", path, errno);
+        done += static_cast<size_t>(n);
+    }
+    // The umask must not narrow the mode (a 0644 /etc/passwd must be readable by every user).
+    if (fchmod(fd.get(), mode) != 0) throw SystemError("cannot set mode of", path, errno);
+}
+
 }  // namespace ocitools

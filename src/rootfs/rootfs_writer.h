@@ -5,6 +5,7 @@
 // plan are recreated, never followed.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include "closure/plan.h"
@@ -28,6 +29,16 @@ class RootfsWriter {
     // is a file (a bind mount of a file needs a file to mount onto). Symlinks already in the
     // rootfs are followed inside it, as the runtime will follow them.
     void make_mount_point(const std::string& path, bool as_file);
+
+    // The content of the regular file at `path` as the container would open it (symlinks
+    // resolved inside the rootfs), or nullopt when there is none. At most `limit` bytes: more is
+    // an error, as is a path that is not a regular file.
+    std::optional<std::string> read_file(const std::string& path, size_t limit = 16 << 20);
+
+    // Create a new regular file at `path` holding `content`, with missing parent directories
+    // (resolved inside the rootfs like mount points). Never replaces anything: an existing path,
+    // even a dangling symlink, is an error.
+    void create_file(const std::string& path, const std::string& content, mode_t mode);
 
   private:
     UniqueFd open_parent(const std::string& path, std::string& name, bool create);

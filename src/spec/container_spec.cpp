@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "error.h"
+#include "spec/capabilities.h"
 #include "spec/platform.h"
 
 namespace ocitools {
@@ -96,7 +97,10 @@ MountSpec parse_mount(const std::string& destination, const json& value, const s
     if (!value.is_object())
         throw SpecError(key + ": expected an object {type, source, options}, got " +
                         type_name(value));
-    for (const auto& [name, field] : value.items()) {
+    for (const auto& item : value.items()) {
+        // Named references, not structured bindings: clang 14 cannot capture those in a lambda.
+        const std::string& name = item.key();
+        const json& field = item.value();
         const std::string field_key = key + "." + name;
         auto bad_type = [&](const char* what) {
             throw SpecError(field_key + ": expected " + what + ", got " + type_name(field));
@@ -134,6 +138,33 @@ void add_bind_option(MountSpec& m) {
         m.options.insert(m.options.begin(), "rbind");
 }
 
+void set_env(std::vector<std::string>& env, const std::string& entry, const std::string& key) {
+    const size_t eq = entry.find('=');
+    if (eq == std::string::npos) throw SpecError(key + " " + quote(entry) + ": expected KEY=VALUE");
+    if (eq == 0) throw SpecError(key + " " + quote(entry) + ": the variable name is empty");
+    if (entry.find('\0') != std::string::npos)
+        throw SpecError(key + " " + quote(entry) + ": contains a NUL byte");
+    const std::string_view name(entry.data(), eq + 1);  // "KEY="
+    auto same = std::find_if(env.begin(), env.end(),
+                             [&](const std::string& e) { return e.starts_with(name); });
+    if (same != env.end())
+        *same = entry;
+    else
+        env.push_back(entry);
+}
+
+void check_hostname(const std::string& name, const std::string& key) {
+    const bool ok = !name.empty() && name.size() <= 64 && name[0] != '-' && name[0] != '.' &&
+                    std::all_of(name.begin(), name.end(), [](char c) {
+                        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                               (c >= '0' && c <= '9') || c == '-' || c == '.';
+                    });
+    if (!ok)
+        throw SpecError(key + " " + quote(name) +
+                        ": not a hostname (1 to 64 letters, digits, '-' and '.', not starting "
+                        "with '-' or '.')");
+}
+
 void add_mount(std::vector<MountSpec>& mounts, MountSpec mount) {
     std::erase_if(mounts, [&](const MountSpec& m) { return m.destination == mount.destination; });
     mounts.push_back(std::move(mount));
@@ -168,8 +199,29 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
             reporter.warn(origin + ": key \"" + key +
                           "\" is deprecated (the runtime spec removed `platform` in 1.0.0-rc6); "
                           "it is only checked against the host");
+        } else if (key == "env") {
+            const auto entries = as_strings(value, origin, key);
+            for (size_t i = 0; i < entries.size(); ++i)
+                set_env(spec.env, entries[i], origin + ": key \"env[" + std::to_string(i) + "]\":");
+        } else if (key == "cwd") {
+            spec.cwd = as_string(value, origin, key);
+        } else if (key == "user") {
+            spec.user = UserSpec::parse(as_string(value, origin, key), origin + ": key \"user\":");
+        } else if (key == "hostname") {
+            spec.hostname = as_string(value, origin, key);
+        } else if (key == "terminal" || key == "rootless") {
+            expect(value, json::value_t::boolean, "a boolean", origin, key);
+            if (key == "terminal")
+                spec.terminal = value.get<bool>();
+            else
+                spec.rootless = value.get<bool>();
+        } else if (key == "capAdd" || key == "capDrop") {
+            (key == "capAdd" ? spec.cap_add : spec.cap_drop) = parse_capabilities(
+                as_strings(value, origin, key), origin + ": key \"" + key + "\"");
         } else {
-            fail(origin, key, "unknown key (expected args, mounts, readonly, include, os, arch)");
+            fail(origin, key,
+                 "unknown key (expected args, mounts, readonly, include, env, cwd, user, "
+                 "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
         }
     }
     return spec;
@@ -215,6 +267,9 @@ void check_spec(const ContainerSpec& spec) {
                                 std::strerror(errno));
         }
     }
+    if (spec.cwd && (spec.cwd->empty() || (*spec.cwd)[0] != '/'))
+        throw SpecError("key \"cwd\" (--cwd) " + quote(*spec.cwd) + ": must be an absolute path");
+    if (spec.hostname) check_hostname(*spec.hostname, "key \"hostname\" (--hostname)");
     check_platform(spec.os, spec.arch);
 }
 

@@ -1,6 +1,7 @@
 // ContainerSpec: the user's request, parsed and checked at the boundary. The JSON keys are those
 // of nixpkgs' ociTools.buildContainer (args, mounts, readonly, os, arch), so `nix eval --json` of
-// its attribute set can feed us, plus ocitools' own (include).
+// its attribute set can feed us, plus ocitools' own: include, and the process settings named like
+// the command-line flags (env, cwd, user, hostname, terminal, rootless, capAdd, capDrop).
 #pragma once
 
 #include <filesystem>
@@ -11,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "reporter.h"
+#include "spec/process_user.h"
 
 namespace ocitools {
 
@@ -33,6 +35,16 @@ struct ContainerSpec {
     // Deprecated platform keys, kept only to be checked against the host.
     std::optional<std::string> os;
     std::optional<std::string> arch;
+
+    // Process settings, as runc's and podman's flags of the same names.
+    std::vector<std::string> env;         // "KEY=VALUE", one per key, in the order first given
+    std::optional<std::string> cwd;       // absolute; "/" when unset
+    std::optional<UserSpec> user;         // root (0:0) when unset
+    std::optional<std::string> hostname;  // needs the uts namespace, which is always there
+    bool terminal = false;
+    std::optional<bool> rootless;      // unset: rootless when a non-root user builds
+    std::vector<std::string> cap_add;  // canonical names (CAP_NET_RAW) or ALL
+    std::vector<std::string> cap_drop;
 };
 
 // Parse a spec document. `origin` names it in error messages (a file name). Unknown keys, wrong
@@ -53,6 +65,16 @@ void add_bind_option(MountSpec& mount);
 // Checks that need the whole request (after flags are merged): non-empty args, absolute mount
 // destinations, existing bind sources, unique destinations, the platform matching the host.
 void check_spec(const ContainerSpec& spec);
+
+// Set one "KEY=VALUE" environment entry, replacing an earlier one with the same KEY in place.
+// `key` names the flag or spec key in errors: an entry without '=' or with an empty KEY is a
+// SpecError (podman's `--env KEY` copying the host's value would make the bundle depend on the
+// shell it was built from).
+void set_env(std::vector<std::string>& env, const std::string& entry, const std::string& key);
+
+// Throws SpecError unless `name` is a hostname the kernel and resolvers accept: 1 to 64
+// characters (HOST_NAME_MAX), letters, digits, '-' and '.', not starting with '-' or '.'.
+void check_hostname(const std::string& name, const std::string& key);
 
 // Add `mount`, replacing a mount with the same destination, and keep the list sorted.
 void add_mount(std::vector<MountSpec>& mounts, MountSpec mount);

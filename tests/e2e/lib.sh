@@ -16,6 +16,8 @@ cleanup() {
     for id in $(runc list -q 2>/dev/null | grep "^e2e-$$-" || true); do
         runc delete --force "$id" >/dev/null 2>&1 || true
     done
+    # A test's own clean-up (rootless containers live under their own runc --root).
+    if declare -F e2e_cleanup_hook >/dev/null; then e2e_cleanup_hook || true; fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -57,7 +59,9 @@ check_bundle() {
         fail "$dir: runtime-spec schema: $out"
         return
     fi
-    if ! out=$("$RT_VALIDATE" "$dir" 2>/dev/null); then
+    # -strict-ambient: an ambient capability must also be inheritable and permitted
+    # (capabilities(7)); runc's own `runc spec` breaks that rule, ocitools must not.
+    if ! out=$("$RT_VALIDATE" -strict-ambient "$dir" 2>/dev/null); then
         fail "$dir: runtime-tools validate: $out"
         return
     fi
@@ -73,6 +77,102 @@ RUN_SEQ=0
 run_bundle() {
     RUN_SEQ=$((RUN_SEQ + 1))
     timeout 60 runc run --bundle "$1" "e2e-$$-$RUN_SEQ" </dev/null
+}
+
+# expect_build_refused DESCRIPTION NEEDLE BUILD-CONTAINER-ARGS...: `ocitools build-container -o
+# $WORK/refused/b ARGS...` must fail with one error line holding NEEDLE and leave nothing in
+# $WORK/refused (no bundle, no temporary).
+expect_build_refused() {
+    local what=$1 needle=$2 err rc=0
+    shift 2
+    mkdir -p "$WORK/refused"
+    err=$("$OCITOOLS" build-container -o "$WORK/refused/b" "$@" 2>&1 >/dev/null) || rc=$?
+    CHECKS=$((CHECKS + 1))
+    err=$(printf '%s\n' "$err" | grep -v '^ocitools: warning: ' || true)
+    if [ "$rc" -ne 1 ]; then fail "$what: exit status $rc, expected 1 ($err)"
+    elif [ "$(printf '%s\n' "$err" | wc -l)" -ne 1 ]; then fail "$what: not one line: $err"
+    elif [[ "$err" != *"$needle"* ]]; then fail "$what: [$err] lacks [$needle]"
+    elif [ -n "$(ls -A "$WORK/refused")" ]; then fail "$what: left $(ls -A "$WORK/refused")"
+    else pass "$what ($err)"
+    fi
+    rm -rf "$WORK/refused"
+}
+
+# config_get DIR PYTHON-EXPR-ON-c: a value from DIR/config.json (JSON for lists and objects).
+config_get() {
+    /usr/bin/python3 - "$1/config.json" "$2" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+v = eval(sys.argv[2])
+print(v if isinstance(v, str) else json.dumps(v))
+PY
+}
+
+# Capabilities by number (capabilities(7), <linux/capability.h>), to spell the masks that
+# /proc/self/status shows: an oracle independent of ocitools' own table.
+CAP_NUMBERS=(CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID SETPCAP
+    LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER SYS_MODULE
+    SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE SYS_TIME
+    SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN SYSLOG
+    WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE)
+cap_mask() {  # cap_mask NAME... (without CAP_) -> 0000000020000420
+    local mask=0 name i found
+    for name in "$@"; do
+        found=0
+        for i in "${!CAP_NUMBERS[@]}"; do
+            if [ "${CAP_NUMBERS[$i]}" == "$name" ]; then mask=$((mask | (1 << i))); found=1; fi
+        done
+        [ "$found" -eq 1 ] || { echo "cap_mask: unknown capability $name" >&2; return 1; }
+    done
+    printf '%016x' "$mask"
+}
+# cap_status "INHERITABLE" "PERMITTED" "EFFECTIVE" "BOUNDING" "AMBIENT": the Cap* lines of
+# /proc/self/status (proc(5)) for these sets, each a space-separated list of names.
+cap_status() {
+    local label set
+    set -- CapInh "$1" CapPrm "$2" CapEff "$3" CapBnd "$4" CapAmb "$5"
+    while [ $# -gt 0 ]; do
+        label=$1 set=$2
+        shift 2
+        # shellcheck disable=SC2086  # a list of names
+        printf '%s:\t%s\n' "$label" "$(cap_mask $set)"
+    done
+}
+# The shell command that prints those lines inside a container.
+CAP_LINES='grep "^Cap" /proc/self/status'
+
+# The unprivileged user of the rootless tests: the caller when not root; as root (CI, on a fresh
+# machine), a dedicated user, created when missing. as_user runs a command as that user.
+setup_rootless_user() {
+    if [ "$(id -u)" != 0 ]; then
+        ROOTLESS_USER=$(id -un)
+        as_user() { "$@"; }
+    else
+        ROOTLESS_USER=${OCITOOLS_E2E_USER:-ocitools-e2e}
+        if ! id -u "$ROOTLESS_USER" >/dev/null 2>&1; then
+            useradd --create-home --shell /bin/sh "$ROOTLESS_USER" 2>/dev/null ||
+                id -u "$ROOTLESS_USER" >/dev/null  # a concurrent run may have made it
+        fi
+        as_user() { runuser -u "$ROOTLESS_USER" -- "$@"; }
+    fi
+    ROOTLESS_UID=$(id -u "$ROOTLESS_USER")
+    ROOTLESS_GID=$(id -g "$ROOTLESS_USER")
+    # The user's own directory for bundles and runc state; and a copy of ocitools it can run
+    # (the build tree may sit in a directory only root can enter).
+    RL="$WORK/rootless"
+    mkdir -p "$RL/bin"
+    cp "$OCITOOLS" "$RL/bin/ocitools"
+    chmod 755 "$RL/bin" "$RL/bin/ocitools"
+    chown -R "$ROOTLESS_UID:$ROOTLESS_GID" "$RL"
+    RL_OCITOOLS="$RL/bin/ocitools"
+    RL_STATE="$RL/runc-state"
+    as_user mkdir -p "$RL_STATE"
+}
+
+# run_bundle_rootless DIR: run it with runc as the unprivileged user, state under RL_STATE.
+run_bundle_rootless() {
+    RUN_SEQ=$((RUN_SEQ + 1))
+    (cd "$1" && as_user timeout 60 runc --root "$RL_STATE" run "e2e-$$-$RUN_SEQ" </dev/null)
 }
 
 finish() {

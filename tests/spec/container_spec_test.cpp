@@ -166,5 +166,81 @@ TEST(ContainerSpec, AddMountReplacesSameDestinationAndSortsParentsFirst) {
     EXPECT_EQ(mounts[1].options, (std::vector<std::string>{"size=1m"}));
 }
 
+TEST(ContainerSpec, ParsesTheProcessKeys) {
+    const auto spec = parse(R"({
+        "args": ["/bin/busybox"],
+        "env": ["A=1", "B=x=y", "A=2", "EMPTY="],
+        "cwd": "/work",
+        "user": "1000:100",
+        "hostname": "box",
+        "terminal": true,
+        "rootless": false,
+        "capAdd": ["net_raw", "CAP_SYS_TIME"],
+        "capDrop": ["all"]
+    })");
+    // A later entry for the same variable replaces the earlier one in place.
+    EXPECT_EQ(spec.env, (std::vector<std::string>{"A=2", "B=x=y", "EMPTY="}));
+    EXPECT_EQ(spec.cwd, "/work");
+    EXPECT_EQ(spec.user, (UserSpec{"1000", "100"}));
+    EXPECT_EQ(spec.hostname, "box");
+    EXPECT_TRUE(spec.terminal);
+    EXPECT_EQ(spec.rootless, false);
+    EXPECT_EQ(spec.cap_add, (std::vector<std::string>{"CAP_NET_RAW", "CAP_SYS_TIME"}));
+    EXPECT_EQ(spec.cap_drop, (std::vector<std::string>{"ALL"}));
+    EXPECT_NO_THROW(check_spec(spec));
+}
+
+TEST(ContainerSpec, ProcessKeysDefaultToUnset) {
+    const auto spec = parse(R"({"args": ["x"]})");
+    EXPECT_TRUE(spec.env.empty());
+    EXPECT_FALSE(spec.cwd || spec.user || spec.hostname || spec.rootless);
+    EXPECT_FALSE(spec.terminal);
+    EXPECT_TRUE(spec.cap_add.empty() && spec.cap_drop.empty());
+}
+
+TEST(ContainerSpec, BadProcessKeysAreNamed) {
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "env": ["A=1", "NOEQUALS"]})"), SpecError,
+                          "spec.json: key \"env[1]\": NOEQUALS: expected KEY=VALUE");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "env": ["=v"]})"), SpecError,
+                          "the variable name is empty");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "env": {"A": "1"}})"), SpecError,
+                          "key \"env\": expected a list of strings");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "user": 1000})"), SpecError,
+                          "key \"user\": expected a string, got a number");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "user": "1:2:3"})"), SpecError,
+                          "key \"user\": 1:2:3: expected UID[:GID]");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "terminal": 1})"), SpecError,
+                          "key \"terminal\": expected a boolean");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "rootless": "yes"})"), SpecError,
+                          "key \"rootless\": expected a boolean");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "capAdd": ["CAP_FLY"]})"), SpecError,
+                          "key \"capAdd\": unknown capability CAP_FLY");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "cap_add": []})"), SpecError,
+                          "key \"cap_add\": unknown key");
+    EXPECT_ERROR_CONTAINS(check_spec(parse(R"({"args": ["x"], "cwd": "work"})")), SpecError,
+                          "key \"cwd\" (--cwd) work: must be an absolute path");
+    EXPECT_ERROR_CONTAINS(check_spec(parse(R"({"args": ["x"], "hostname": "-bad"})")), SpecError,
+                          "key \"hostname\" (--hostname) -bad: not a hostname");
+}
+
+TEST(SetEnv, ReplacesInPlaceAndChecksTheForm) {
+    std::vector<std::string> env = {"PATH=/bin", "A=1"};
+    set_env(env, "PATH=/usr/bin", "--env");
+    set_env(env, "AB=2", "--env");  // a longer name is another variable
+    EXPECT_EQ(env, (std::vector<std::string>{"PATH=/usr/bin", "A=1", "AB=2"}));
+    EXPECT_ERROR_CONTAINS(set_env(env, "HOME", "--env"), SpecError,
+                          "--env HOME: expected KEY=VALUE");
+    EXPECT_ERROR_CONTAINS(set_env(env, std::string("A=\0", 3), "--env"), SpecError, "NUL");
+}
+
+TEST(Hostname, AcceptsHostnamesOnly) {
+    EXPECT_NO_THROW(check_hostname("box", "--hostname"));
+    EXPECT_NO_THROW(check_hostname("web-1.example.org", "--hostname"));
+    EXPECT_NO_THROW(check_hostname(std::string(64, 'a'), "--hostname"));
+    for (const std::string& bad :
+         std::vector<std::string>{"", "-x", ".x", "a b", "a_b", std::string(65, 'a')})
+        EXPECT_ERROR_CONTAINS(check_hostname(bad, "--hostname"), SpecError, "not a hostname");
+}
+
 }  // namespace
 }  // namespace ocitools
