@@ -40,7 +40,10 @@ expect_refused "relative mount destination" 'mount "data": destination must be a
 expect_refused "missing bind source" "bind source /no/such/dir: No such file or directory" build-container -o "$B" --spec "$WORK/nosource.json"
 expect_refused "foreign arch" 'key "arch": arm64 is not this host' build-container -o "$B" --spec "$WORK/arch.json"
 expect_refused "unknown os" 'key "os": plan10 is not a Go GOOS name' build-container -o "$B" --spec "$WORK/os.json"
-expect_refused "dynamically linked program (until the ELF closure)" "dynamically linked" build-container -o "$B" -- /usr/bin/env
+printf 'echo no shebang\n' > "$WORK/plain-script" && chmod 755 "$WORK/plain-script"
+expect_refused "a program that is neither ELF nor a #! script" "is neither an ELF executable nor a #! script" build-container -o "$B" -- "$WORK/plain-script"
+printf '#!/no/such/shell\n' > "$WORK/bad-shebang" && chmod 755 "$WORK/bad-shebang"
+expect_refused "a script whose interpreter is missing" "its #! interpreter /no/such/shell does not exist" build-container -o "$B" -- "$WORK/bad-shebang"
 expect_refused "missing --include path" "/no/such/include" build-container -o "$B" --include /no/such/include -- /bin/busybox true
 expect_refused "bad -v flag" "expected SOURCE:DESTINATION" build-container -o "$B" -v /tmp -- /bin/busybox true
 expect_refused "missing output parent" "$WORK/out/missing" build-container -o "$WORK/out/missing/b" -- /bin/busybox true
