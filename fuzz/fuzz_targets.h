@@ -1,0 +1,15 @@
+// The bodies of the libFuzzer targets, shared with the test suite, which replays the seed
+// corpus and every regression input through them (tests/fuzz_replay_test.cpp). Each must turn
+// bad input into the parser's own error, never a crash, a hang or another exception.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ocitools::fuzz {
+
+void elf(const std::uint8_t* data, std::size_t size);      // ElfFile::parse
+void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse and lookups
+void spec(const std::uint8_t* data, std::size_t size);     // spec JSON, mount flags, #! lines
+
+}  // namespace ocitools::fuzz
