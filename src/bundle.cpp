@@ -1,6 +1,7 @@
 #include "bundle.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@
 #include <cerrno>
 #include <cstdio>
 
+#include "cancel.h"
 #include "closure/program_lookup.h"
 #include "error.h"
 #include "rootfs/etc_files.h"
@@ -132,13 +134,25 @@ namespace {
 // The temporary sibling: removed on every failure path.
 class TempDir {
   public:
+    // The temporary sibling is ".<name>.ocitools-tmp-XXXXXX", locked (flock) for as long as this
+    // build lives. A temporary whose lock can be taken belongs to a build that died (SIGKILL, a
+    // crash, a power cut): it is removed first, so dead builds never accumulate.
     explicit TempDir(const fs::path& output) {
         const fs::path parent = output.parent_path().empty() ? "." : output.parent_path();
-        std::string pattern =
-            (parent / ("." + output.filename().string() + ".ocitools-tmp-XXXXXX"));
+        const std::string prefix = "." + output.filename().string() + ".ocitools-tmp-";
+        remove_stale(parent, prefix);
+        std::string pattern = (parent / (prefix + "XXXXXX"));
         if (!mkdtemp(pattern.data()))
             throw SystemError("cannot create a temporary directory in", parent, errno);
         path_ = pattern;
+        lock_ = UniqueFd(open(path_.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        if (!lock_ || flock(lock_.get(), LOCK_EX | LOCK_NB) != 0) {
+            const int err = errno;
+            std::error_code ec;
+            fs::remove(path_, ec);
+            path_.clear();
+            throw SystemError("cannot lock the temporary directory", pattern, err);
+        }
     }
     TempDir(const TempDir&) = delete;
     TempDir& operator=(const TempDir&) = delete;
@@ -151,7 +165,20 @@ class TempDir {
     void release() { path_.clear(); }
 
   private:
+    static void remove_stale(const fs::path& parent, const std::string& prefix) {
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(parent, ec)) {
+            const std::string name = entry.path().filename().string();
+            if (!name.starts_with(prefix) || name.size() != prefix.size() + 6) continue;
+            UniqueFd fd(
+                open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+            if (!fd || flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // alive, or not ours
+            fs::remove_all(entry.path(), ec);
+        }
+    }
+
     fs::path path_;
+    UniqueFd lock_;
 };
 
 void write_file_at(int dirfd, const char* name, const std::string& text, const fs::path& shown) {
@@ -202,6 +229,7 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (user_by_name) inputs.user = ResolvedUser{};
     (void)runtime_config_for(spec, closure, inputs);
 
+    throw_if_cancelled();
     TempDir temp(output);
     UniqueFd bundle(open(temp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!bundle) throw SystemError("cannot open", temp.path(), errno);
@@ -226,6 +254,7 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
     write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
 
+    throw_if_cancelled();  // the last point where an interrupt still leaves nothing
     // Publish atomically. RENAME_NOREPLACE: a bundle that appeared meanwhile is never clobbered;
     // RENAME_EXCHANGE swaps a --force'd old bundle out in one step, then it is removed.
     const int flags = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;

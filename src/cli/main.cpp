@@ -2,15 +2,21 @@
 //   0  success (validate: the bundle is valid)
 //   1  an error: bad input, an I/O failure, an invalid bundle (validate)
 //   2  a command-line usage error
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <CLI/CLI.hpp>
 
 #include "bundle.h"
+#include "cancel.h"
 #include "closure/closure.h"
 #include "error.h"
 #include "oci/bundle_validator.h"
@@ -145,6 +151,21 @@ int main(int argc, char** argv) {
     std::string bundle_dir;
     validate->add_option("DIR", bundle_dir, "The bundle directory")->required();
 
+    // SIGINT, SIGTERM and SIGHUP stop a build at its next safe point; it then unwinds like any
+    // failure and removes its temporary directory. A second signal exits at once (the next build
+    // at that path removes what is left). Blocked here, before any other thread exists, and
+    // waited for in a thread of their own.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stop_signals, sig);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+    std::thread([stop_signals] {
+        int sig = 0;
+        if (sigwait(&stop_signals, &sig) != 0) return;
+        request_cancel(sig);
+        if (sigwait(&stop_signals, &sig) == 0) _exit(128 + sig);
+    }).detach();
+
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError& e) {
@@ -172,6 +193,9 @@ int main(int argc, char** argv) {
             for (const auto& p : problems) std::cout << bundle_dir << ": " << p << "\n";
             return problems.empty() ? 0 : kExitError;
         }
+    } catch (const Cancelled& e) {
+        std::cerr << "ocitools: " << e.what() << "\n";
+        return 128 + e.signal();
     } catch (const Error& e) {
         std::cerr << "ocitools: error: " << e.what() << "\n";
         return kExitError;

@@ -176,8 +176,12 @@ bool LibrarySearch::usable(const std::string& path, const ElfIdentity& identity)
     try {
         const auto elf = tree_.elf(path);
         return elf && elf->identity() == identity;
+    } catch (const SystemError&) {
+        // A library that is there but cannot be read (permission denied) would be copied
+        // wrong or not at all: say which and why, rather than "not found".
+        throw;
     } catch (const Error&) {
-        return false;  // ld.so skips a candidate it cannot read or that is not a valid object
+        return false;  // ld.so skips a candidate that is not a valid object
     }
 }
 
