@@ -2,12 +2,15 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstdlib>
 #include <set>
 
 #include "closure/elf.h"
 #include "closure/file_tree.h"
 #include "closure/host_path.h"
 #include "closure/library_search.h"
+#include "closure/nix_store_path.h"
 #include "closure/program_lookup.h"
 #include "closure/shebang.h"
 #include "error.h"
@@ -26,17 +29,115 @@ bool on_path(const std::string& dir, const std::string& search_path) {
 // 4 in Linux 5.x; we allow a little more and stop loops with the visited set anyway).
 constexpr int kMaxScriptDepth = 8;
 
+// `path`, then each symlink target it leads to, for finding the packages that own the way to a
+// file (/usr/bin/python3 is python3-minimal's, its target python3.11 python3.11-minimal's).
+std::vector<std::string> symlink_chain(std::string path) {
+    std::vector<std::string> chain;
+    for (int i = 0; i < 40; ++i) {
+        chain.push_back(path);
+        struct stat st {};
+        if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) break;
+        std::error_code ec;
+        const auto target = std::filesystem::read_symlink(path, ec);
+        if (ec) break;
+        path = (target.is_absolute() ? target : std::filesystem::path(path).parent_path() / target)
+                   .lexically_normal()
+                   .string();
+    }
+    return chain;
+}
+
+std::string parent_dir(const std::string& path) {
+    const size_t slash = path.rfind('/');
+    return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
+}
+
 class ClosureWalk {
   public:
-    ClosureWalk(Closure& closure, const Reporter& reporter, std::string container_path)
-        : reporter_(reporter),
-          paths_(closure.plan, reporter),
+    ClosureWalk(Closure& closure, const Reporter& reporter, std::string container_path,
+                const ClosureOptions& options)
+        : closure_(closure),
+          reporter_(reporter),
+          options_(options),
+          store_(options.store_dir),
+          paths_(closure.plan, reporter,
+                 [this](const std::string& path) { return claim_store_path(path); }),
           host_("/"),
           libraries_(host_),
           container_path_(std::move(container_path)) {}
 
+    // A store path named inside argument `index` ("--config=/nix/store/<hash>-x/etc/c").
+    void add_store_paths_in_argument(const std::string& arg, size_t index) {
+        for (auto& path : store_.find_in(arg)) {
+            struct stat st {};
+            if (lstat(path.path().c_str(), &st) != 0) {
+                if (errno == ENOENT)
+                    throw ClosureError("store path " + quote(path.path()) + ", named in argument " +
+                                       std::to_string(index) + " (" + quote(arg) +
+                                       "), does not exist");
+                throw SystemError("cannot stat store path", path.path(), errno);
+            }
+            store_roots_.insert(std::move(path));
+        }
+    }
+
+    // Add the Nix closure of every store path met, one StorePath entry each.
+    void add_store_closure() {
+        add_store_paths_of_symlinks();
+        if (store_roots_.empty()) return;
+        const NixClosure nix = nix_closure(store_, options_.state_dir, options_.nix_references,
+                                           {store_roots_.begin(), store_roots_.end()}, reporter_);
+        closure_.nix_references = nix.used;
+        for (const auto& path : nix.paths) {
+            struct stat st {};
+            if (lstat(path.path().c_str(), &st) != 0) {
+                if (errno == ENOENT)
+                    throw ClosureError("store path " + quote(path.path()) +
+                                       " is in the Nix closure but does not exist" +
+                                       (nix.used == NixReferences::Db
+                                            ? " (the Nix database lists it as valid)"
+                                            : ""));
+                throw SystemError("cannot stat store path", path.path(), errno);
+            }
+            closure_.plan.add(PlanEntry{.path = path.path(),
+                                        .kind = EntryKind::StorePath,
+                                        .source = path.path(),
+                                        .link_target = {},
+                                        .mode = st.st_mode & 07777,
+                                        .mtime = st.st_mtim});
+        }
+    }
+
+    // Debian packages (deb-control(5) Depends, dpkg(1) file lists): the named ones and, with
+    // --closure packages, the owners of every root and of the symlinks on the way to it. Their
+    // files join the plan entry by entry (a listed directory is not walked, a listed symlink not
+    // followed), and the ELF objects among them bring their closures, so an undeclared library
+    // dependency is still found.
+    void add_packages(const std::vector<std::string>& names) {
+        if (names.empty() && owned_roots_.empty()) return;
+        DpkgDatabase db(options_.dpkg_admin_dir, {}, reporter_);
+        InstalledFiles installed(db);
+        PackageClosure packages(db);
+        for (const auto& name : names) packages.add(name);
+        for (const auto& root : owned_roots_)
+            for (const auto& path : symlink_chain(root))
+                for (const DpkgPackage* owner : installed.owners_of(path))
+                    packages.add(*owner, root);
+        for (const DpkgPackage* p : packages.packages())
+            closure_.packages.push_back(p->name + ":" + db.effective_architecture(*p));
+        const PackageFiles files = installed.files_of(packages.packages(), options_.selection);
+        for (const auto& dir : files.directories) paths_.add_entry(dir);
+        for (const auto& link : files.symlinks) paths_.add_entry(link);
+        std::vector<std::string> regular;
+        for (const auto& file : files.files) paths_.add_entry(file, &regular);
+        for (const auto& file : regular) analyse(file, /*scripts=*/false, 0);
+        for (const auto& path : files.missing)
+            reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
+    }
+
     // A root given by the user: the program, an argument file, an --include path.
     void add_root(const std::string& path, bool is_program) {
+        if (options_.package_closure) owned_roots_.push_back(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, &files);
         if (S_ISDIR(resolved.st.st_mode)) {
@@ -108,7 +209,37 @@ class ClosureWalk {
         analysed_.insert(resolved.real_path);
     }
 
+    // HostPaths' claim: a path inside the store belongs to its store path, copied whole.
+    bool claim_store_path(const std::string& path) {
+        auto store_path = store_.store_path_of(path);
+        if (!store_path) return false;
+        store_roots_.insert(std::move(*store_path));
+        return true;
+    }
+
+    // A symlink recreated from a directory root may point into the store: its store path must
+    // be there for the link to resolve in the container.
+    void add_store_paths_of_symlinks() {
+        for (const auto& entry : closure_.plan.entries()) {
+            if (entry.kind != EntryKind::Symlink) continue;
+            const std::string& link = entry.link_target;
+            const std::string target =
+                join_path(link.starts_with('/') ? "/" : parent_dir(entry.path), link);
+            auto store_path = store_.store_path_of(target);
+            if (!store_path || store_roots_.count(*store_path)) continue;
+            struct stat st {};
+            if (lstat(store_path->path().c_str(), &st) != 0) {
+                reporter_.warn("symlink " + quote(entry.path) + " points into store path " +
+                               quote(store_path->path()) + ", which does not exist");
+                continue;
+            }
+            store_roots_.insert(std::move(*store_path));
+        }
+    }
+
   public:
+    void skip_interpreter_hint() { hinted_ = true; }
+
     void hint_if_interpreter(const std::string& program) {
         if (hinted_ || !is_known_interpreter(program)) return;
         hinted_ = true;
@@ -118,19 +249,31 @@ class ClosureWalk {
     }
 
   private:
+    Closure& closure_;
     const Reporter& reporter_;
+    const ClosureOptions& options_;
+    StoreDir store_;
+    std::set<StorePath> store_roots_;
     HostPaths paths_;
     FileTree host_;
     LibrarySearch libraries_;
     std::string container_path_;
     std::set<std::string> analysed_;
+    std::vector<std::string> owned_roots_;
     bool hinted_ = false;
 };
 
 }  // namespace
 
+ClosureOptions ClosureOptions::from_environment() {
+    ClosureOptions options;
+    if (const char* dir = std::getenv("NIX_STORE_DIR"); dir && *dir) options.store_dir = dir;
+    if (const char* dir = std::getenv("NIX_STATE_DIR"); dir && *dir) options.state_dir = dir;
+    return options;
+}
+
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
-                        const Reporter& reporter) {
+                        const Reporter& reporter, const ClosureOptions& options) {
     if (spec.args.empty()) throw SpecError("key \"args\": the command is empty");
     Closure closure;
 
@@ -143,9 +286,12 @@ Closure compute_closure(const ContainerSpec& spec, const std::string& host_searc
     std::string container_path = kDefaultPath;
     if (!closure.extra_path_dir.empty()) container_path += ":" + closure.extra_path_dir;
 
-    ClosureWalk walk(closure, reporter, container_path);
+    ClosureWalk walk(closure, reporter, container_path, options);
+    // The interpreter hint is for ELF mode: a package closure brings the modules.
+    if (options.package_closure || !spec.packages.empty()) walk.skip_interpreter_hint();
     walk.hint_if_interpreter(program);
     walk.add_root(closure.program, /*is_program=*/true);
+    for (size_t i = 0; i < spec.args.size(); ++i) walk.add_store_paths_in_argument(spec.args[i], i);
 
     // Arguments naming existing regular files are data the command will open
     // (`python3 /opt/app/main.py`). Directories are not: `ls -d /` must not copy the host.
@@ -168,6 +314,8 @@ Closure compute_closure(const ContainerSpec& spec, const std::string& host_searc
             throw SpecError("include " + quote(path) + ": must be an absolute host path");
         walk.add_root(path, /*is_program=*/false);
     }
+    walk.add_packages(spec.packages);
+    walk.add_store_closure();
     return closure;
 }
 

@@ -4,16 +4,42 @@
 // closure (interpreter, libraries, script interpreters); a directory root brings its files and
 // the closures of the ELF objects within. Resolvers (LibrarySearch, parse_shebang) only say what
 // a file needs; the walk adds it to the plan through HostPaths, which keeps symlinks.
+//
+// Nix store paths: a path inside a store path (`<store-dir>/<hash>-<name>/...`) is never added
+// file by file. Every store path met on the way (the program, a file argument, an --include
+// path, an ELF interpreter or library, a script interpreter, a symlink target, or a store path
+// named anywhere inside an argument) becomes a store root, and the plan gets one StorePath entry
+// for each path of the roots' Nix closure (what `nix-store -qR` lists), copied whole.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "closure/nix_closure.h"
+#include "closure/package_closure.h"
 #include "closure/plan.h"
 #include "reporter.h"
 #include "spec/container_spec.h"
 
 namespace ocitools {
+
+// Where the Nix store is and how its references are found.
+struct ClosureOptions {
+    std::string store_dir = "/nix/store";    // --store-dir; NIX_STORE_DIR
+    std::string state_dir = "/nix/var/nix";  // NIX_STATE_DIR; the database is db/db.sqlite in it
+    NixReferences nix_references = NixReferences::Auto;  // --nix-references
+
+    // Debian packages: with `package_closure` (--closure packages), every root also brings the
+    // packages owning it or a symlink on the way to it. `selection` holds the excludes.
+    bool package_closure = false;
+    FileSelection selection;
+    std::string dpkg_admin_dir = "/var/lib/dpkg";
+
+    // The defaults, with NIX_STORE_DIR and NIX_STATE_DIR taken from the environment when set
+    // and not empty (the variables Nix itself reads).
+    static ClosureOptions from_environment();
+};
 
 struct Closure {
     Plan plan;
@@ -21,10 +47,16 @@ struct Closure {
     // Directory where a bare program name was found, when the container's default PATH lacks
     // it: the container's PATH gets it appended so the name still resolves there.
     std::string extra_path_dir;
+    // Where the references of the store paths in the plan came from (Db or Scan); unset when
+    // the closure holds no store path.
+    std::optional<NixReferences> nix_references;
+    // The Debian packages brought ("name:architecture"), sorted; empty when none.
+    std::vector<std::string> packages;
 };
 
 // `host_search_path` is the host PATH used to find a bare program name.
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
-                        const Reporter& reporter);
+                        const Reporter& reporter,
+                        const ClosureOptions& options = ClosureOptions::from_environment());
 
 }  // namespace ocitools

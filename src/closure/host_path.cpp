@@ -93,12 +93,13 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
         const std::string target = read_link(next);
-        plan_.add(PlanEntry{.path = next,
-                            .kind = EntryKind::Symlink,
-                            .source = next,
-                            .link_target = target,
-                            .mode = st.st_mode & 07777,
-                            .mtime = st.st_mtim});
+        if (!claimed(next))
+            plan_.add(PlanEntry{.path = next,
+                                .kind = EntryKind::Symlink,
+                                .source = next,
+                                .link_target = target,
+                                .mode = st.st_mode & 07777,
+                                .mtime = st.st_mtim});
         auto parts = split(target);
         todo.insert(todo.begin(), parts.begin(), parts.end());
         if (!target.empty() && target[0] == '/') current = "/";
@@ -109,9 +110,22 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
 
 ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files) {
     ResolvedPath resolved = resolve(path);
+    if (claimed(resolved.real_path)) return resolved;
     add_node(resolved.real_path, resolved.st, files);
     if (S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
     return resolved;
+}
+
+void HostPaths::add_entry(const std::string& path, std::vector<std::string>* files) {
+    const size_t slash = path.rfind('/');
+    if (slash == std::string::npos || slash + 1 == path.size())
+        throw ClosureError(quote(path) + ": not an absolute path to an entry");
+    const ResolvedPath parent = resolve(slash == 0 ? "/" : path.substr(0, slash));
+    const std::string real_path = join_path(parent.real_path, path.substr(slash + 1));
+    if (claimed(real_path)) return;
+    struct stat st {};
+    if (lstat(real_path.c_str(), &st) != 0) throw SystemError("cannot stat", real_path, errno);
+    add_node(real_path, st, files);
 }
 
 void HostPaths::add_node(const std::string& real_path, const struct stat& st,
@@ -158,6 +172,7 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
             const std::string child = join_path(dir, name);
             struct stat st {};
             if (lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
+            if (claimed(child)) continue;
             add_node(child, st, files);
             if (S_ISDIR(st.st_mode)) stack.push_back(child);
         }

@@ -6,6 +6,7 @@
 
 #include <sys/stat.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,10 +22,16 @@ struct ResolvedPath {
 
 class HostPaths {
   public:
-    explicit HostPaths(Plan& plan, const Reporter& reporter) : plan_(plan), reporter_(reporter) {}
+    // Paths that another part of the closure provides whole (a Nix store path is copied as one
+    // entry): when `claim` returns true for a path, nothing is added for it or beneath it.
+    using Claim = std::function<bool(const std::string& path)>;
 
-    // Resolve an absolute host path, adding the symlinks on the way to the plan. Throws
-    // ClosureError / SystemError naming the path when it or a component is missing or loops.
+    explicit HostPaths(Plan& plan, const Reporter& reporter, Claim claim = {})
+        : plan_(plan), reporter_(reporter), claim_(std::move(claim)) {}
+
+    // Resolve an absolute host path, adding the symlinks on the way (unless claimed) to the
+    // plan. Throws ClosureError / SystemError naming the path when it or a component is missing
+    // or loops.
     ResolvedPath resolve(const std::string& path);
 
     // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
@@ -33,13 +40,20 @@ class HostPaths {
     // the regular files added are appended to it.
     ResolvedPath add(const std::string& path, std::vector<std::string>* files = nullptr);
 
+    // Add `path` itself, whatever it is, without following it when it is a symlink and without
+    // walking it when it is a directory (a package's file list names each of its entries).
+    // Symlinks on the way to its parent are kept as usual. Regular files go to `files`.
+    void add_entry(const std::string& path, std::vector<std::string>* files = nullptr);
+
   private:
     void add_tree(const std::string& real_dir, std::vector<std::string>* files);
     void add_node(const std::string& real_path, const struct stat& st,
                   std::vector<std::string>* files);
+    bool claimed(const std::string& path) const { return claim_ && claim_(path); }
 
     Plan& plan_;
     const Reporter& reporter_;
+    Claim claim_;
 };
 
 // Lexically join and clean an absolute path: collapse "//" and ".", keep "..".

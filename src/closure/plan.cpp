@@ -17,12 +17,36 @@ const char* to_string(EntryKind kind) {
             return "file";
         case EntryKind::Symlink:
             return "symlink";
+        case EntryKind::StorePath:
+            return "store path";
     }
     return "?";
 }
 
+const PlanEntry* Plan::store_path_above(const std::string& path) const {
+    if (store_paths_ == 0) return nullptr;
+    for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = path.rfind('/', slash - 1)) {
+        auto it = entries_.find(path.substr(0, slash));
+        if (it != entries_.end() && it->second.kind == EntryKind::StorePath) return &it->second;
+    }
+    return nullptr;
+}
+
 void Plan::add(PlanEntry entry) {
+    if (const PlanEntry* store_path = store_path_above(entry.path))
+        throw ClosureError("conflicting closure entries: " + quote(entry.path) + " (a " +
+                           to_string(entry.kind) + ") is inside store path " +
+                           quote(store_path->path) + ", which is copied whole");
+    if (entry.kind == EntryKind::StorePath) {
+        auto below = entries_.lower_bound(entry.path + "/");
+        if (below != entries_.end() && below->first.starts_with(entry.path + "/"))
+            throw ClosureError("conflicting closure entries: " + quote(below->first) + " (a " +
+                               to_string(below->second.kind) + ") is inside store path " +
+                               quote(entry.path) + ", which is copied whole");
+    }
     auto [it, inserted] = entries_.try_emplace(entry.path, entry);
+    if (inserted && entry.kind == EntryKind::StorePath) ++store_paths_;
     if (inserted || it->second == entry) return;
     throw ClosureError("conflicting closure entries for " + quote(entry.path) + ": a " +
                        to_string(it->second.kind) + " from " + quote(it->second.source) +

@@ -10,7 +10,9 @@
 
 namespace ocitools {
 
-enum class EntryKind { Directory, File, Symlink };
+// StorePath: a Nix store path (`/nix/store/<hash>-<name>`), copied whole (a directory tree, a
+// file or a symlink) with its modes, times and hard links; nothing else may be planned beneath it.
+enum class EntryKind { Directory, File, Symlink, StorePath };
 
 struct PlanEntry {
     std::string path;  // absolute path in the container (the host path it came from)
@@ -26,7 +28,8 @@ struct PlanEntry {
 class Plan {
   public:
     // Add an entry; adding the same path twice is harmless when both agree, and a ClosureError
-    // when they don't (a path cannot be both a file and a symlink).
+    // when they don't (a path cannot be both a file and a symlink), as is an entry inside a
+    // store path entry, or a store path entry above entries already added.
     void add(PlanEntry entry);
     bool contains(const std::string& path) const { return entries_.count(path) != 0; }
     const PlanEntry* find(const std::string& path) const;
@@ -36,7 +39,10 @@ class Plan {
     size_t size() const { return entries_.size(); }
 
   private:
+    const PlanEntry* store_path_above(const std::string& path) const;
+
     std::map<std::string, PlanEntry> entries_;
+    size_t store_paths_ = 0;
 };
 
 const char* to_string(EntryKind kind);

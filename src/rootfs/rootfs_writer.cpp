@@ -1,15 +1,19 @@
 #include "rootfs/rootfs_writer.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <memory>
 #include <vector>
 
 #include "error.h"
+#include "rootfs/file_copy.h"
 
 namespace ocitools {
 
@@ -30,6 +34,19 @@ std::string relative(const std::string& path) {
     size_t i = 0;
     while (i < path.size() && path[i] == '/') ++i;
     return path.substr(i);
+}
+
+std::string read_link_at(int dir, const std::string& name, const std::string& path) {
+    std::string target(256, '\0');
+    for (;;) {
+        const ssize_t n = readlinkat(dir, name.c_str(), target.data(), target.size());
+        if (n < 0) throw SystemError("cannot read symlink", path, errno);
+        if (static_cast<size_t>(n) < target.size()) {
+            target.resize(static_cast<size_t>(n));
+            return target;
+        }
+        target.resize(target.size() * 2);
+    }
 }
 
 void split_last(const std::string& rel, std::string& parent, std::string& name) {
@@ -124,6 +141,9 @@ void RootfsWriter::write_entry(const PlanEntry& entry) {
         case EntryKind::File:
             copy_file(entry, parent.get(), name);
             break;
+        case EntryKind::StorePath:
+            copy_store_path(entry, parent.get(), name);
+            break;
     }
 }
 
@@ -173,6 +193,127 @@ void RootfsWriter::copy_file(const PlanEntry& entry, int parent, const std::stri
     const struct timespec times[2] = {entry.mtime, entry.mtime};
     if (futimens(out.get(), times) != 0)
         throw SystemError("cannot set times of", entry.path, errno);
+}
+
+// A store path being copied: the directories still to fill, and those whose modes and times are
+// set once filled.
+struct RootfsWriter::TreeCopy {
+    std::string store_path;
+    std::vector<std::pair<std::string, std::string>> pending;  // (host dir, rootfs dir)
+    std::vector<PlanEntry> directories;                        // in creation order
+};
+
+void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std::string& name) {
+    const size_t slash = entry.source.rfind('/');
+    const std::string source_parent = slash == 0 ? "/" : entry.source.substr(0, slash);
+    const std::string source_name = entry.source.substr(slash + 1);
+    UniqueFd src(open(source_parent.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!src) throw SystemError("cannot open", source_parent, errno);
+    struct stat st {};
+    if (fstatat(src.get(), source_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+        throw SystemError("cannot stat store path", entry.source, errno);
+    TreeCopy copy{entry.source, {}, {}};
+    copy_store_node(copy, src.get(), entry.source, parent, entry.path, name, st);
+
+    // Breadth first over the directories, with an explicit list: deep trees must not exhaust
+    // the C++ stack.
+    for (size_t i = 0; i < copy.pending.size(); ++i) {
+        const auto [host_dir, rootfs_dir] = copy.pending[i];
+        const int raw = open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (raw < 0) throw SystemError("cannot open directory", host_dir, errno);
+        std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(raw), closedir);
+        if (!dir) {
+            const int err = errno;
+            close(raw);
+            throw SystemError("cannot read directory", host_dir, err);
+        }
+        // Filled through a descriptor opened beneath the rootfs with no symlink on the way.
+        UniqueFd out(sys_openat2(root_.get(), relative(rootfs_dir).c_str(),
+                                 O_PATH | O_DIRECTORY | O_CLOEXEC, 0, kStrict));
+        if (!out) throw SystemError("cannot open rootfs directory", rootfs_dir, errno);
+        std::vector<std::string> names;
+        errno = 0;
+        while (const dirent* e = readdir(dir.get())) {
+            const std::string child = e->d_name;
+            if (child != "." && child != "..") names.push_back(child);
+            errno = 0;
+        }
+        if (errno != 0) throw SystemError("cannot read directory", host_dir, errno);
+        std::sort(names.begin(), names.end());
+        for (const auto& child : names) {
+            const std::string host_path = host_dir + "/" + child;
+            if (fstatat(dirfd(dir.get()), child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+                throw SystemError("cannot stat", host_path, errno);
+            copy_store_node(copy, dirfd(dir.get()), host_path, out.get(), rootfs_dir + "/" + child,
+                            child, st);
+        }
+    }
+
+    // Directory modes (Nix's are read-only) and times last, deepest first.
+    for (auto it = copy.directories.rbegin(); it != copy.directories.rend(); ++it) {
+        std::string dir_name;
+        UniqueFd dir_parent = open_parent(it->path, dir_name, false);
+        if (fchmodat(dir_parent.get(), dir_name.c_str(), it->mode, 0) != 0)
+            throw SystemError("cannot set mode of", it->path, errno);
+        const struct timespec times[2] = {it->mtime, it->mtime};
+        if (utimensat(dir_parent.get(), dir_name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+            throw SystemError("cannot set times of", it->path, errno);
+    }
+}
+
+void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path,
+                                   int dst_dir, const std::string& dst_path,
+                                   const std::string& name, const struct stat& st) {
+    const std::string src_name = src_path.substr(src_path.rfind('/') + 1);
+    const struct timespec times[2] = {st.st_mtim, st.st_mtim};
+    if (S_ISDIR(st.st_mode)) {
+        // Owner-writable until filled; the real mode is set last.
+        if (mkdirat(dst_dir, name.c_str(), 0700) != 0)
+            throw SystemError("cannot create directory", dst_path, errno);
+        copy.pending.emplace_back(src_path, dst_path);
+        copy.directories.push_back(PlanEntry{.path = dst_path,
+                                             .kind = EntryKind::Directory,
+                                             .source = src_path,
+                                             .link_target = {},
+                                             .mode = st.st_mode & 07777,
+                                             .mtime = st.st_mtim});
+        return;
+    }
+    if (S_ISLNK(st.st_mode)) {
+        const std::string target = read_link_at(src_dir, src_name, src_path);
+        if (symlinkat(target.c_str(), dst_dir, name.c_str()) != 0)
+            throw SystemError("cannot create symlink", dst_path, errno);
+        // Best effort: some filesystems refuse times on symlinks.
+        (void)utimensat(dst_dir, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+        return;
+    }
+    if (!S_ISREG(st.st_mode))
+        throw ClosureError("store path " + quote(copy.store_path) + " holds " + quote(src_path) +
+                           ", which is not a regular file, directory or symlink");
+    const auto inode = std::make_pair(st.st_dev, st.st_ino);
+    if (st.st_nlink > 1) {
+        if (auto it = store_inodes_.find(inode); it != store_inodes_.end()) {
+            std::string first_name;
+            UniqueFd first_parent = open_parent(it->second, first_name, false);
+            // linkat(2) without AT_SYMLINK_FOLLOW links the name itself, never through a
+            // symlink; both parents were opened beneath the rootfs without symlinks.
+            if (linkat(first_parent.get(), first_name.c_str(), dst_dir, name.c_str(), 0) == 0)
+                return;
+            // Too many links (EMLINK) or a filesystem without hard links: copy instead.
+            if (errno != EMLINK && errno != EPERM && errno != EXDEV)
+                throw SystemError("cannot hard-link " + quote(it->second) + " as", dst_path, errno);
+        }
+    }
+    UniqueFd in(openat(src_dir, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    if (!in) throw SystemError("cannot open", src_path, errno);
+    UniqueFd out(
+        sys_openat2(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, kStrict));
+    if (!out) throw SystemError("cannot create", dst_path, errno);
+    copy_file_data(in.get(), out.get(), st.st_size, src_path, dst_path);
+    if (fchmod(out.get(), st.st_mode & 07777) != 0)
+        throw SystemError("cannot set mode of", dst_path, errno);
+    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", dst_path, errno);
+    if (st.st_nlink > 1) store_inodes_.emplace(inode, dst_path);
 }
 
 void RootfsWriter::make_directory(const std::string& path) {

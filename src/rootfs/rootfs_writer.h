@@ -2,11 +2,17 @@
 // relative to the rootfs with openat2(2): RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS while laying out
 // the plan (whose parent directories are real directories by construction), and RESOLVE_IN_ROOT
 // for mount points (which, like runc, resolve symlinks as the container would). Symlinks in the
-// plan are recreated, never followed.
+// plan are recreated, never followed. A Nix store path is copied whole: its tree with modes and
+// times (Nix fixes every mtime at 1), and files hard-linked on the host (within a store path, or
+// across store paths by `nix-store --optimise`) hard-linked in the rootfs.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <map>
 #include <optional>
 #include <string>
+#include <utility>
 
 #include "closure/plan.h"
 #include "unique_fd.h"
@@ -44,8 +50,16 @@ class RootfsWriter {
     UniqueFd open_parent(const std::string& path, std::string& name, bool create);
     void write_entry(const PlanEntry& entry);
     void copy_file(const PlanEntry& entry, int parent, const std::string& name);
+    void copy_store_path(const PlanEntry& entry, int parent, const std::string& name);
+    struct TreeCopy;
+    void copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path, int dst_dir,
+                         const std::string& dst_path, const std::string& name,
+                         const struct stat& st);
 
     UniqueFd root_;
+    // Store files written so far, by host (device, inode) -> rootfs path: the next name of the
+    // same inode becomes a hard link to it.
+    std::map<std::pair<dev_t, ino_t>, std::string> store_inodes_;
 };
 
 }  // namespace ocitools

@@ -1,0 +1,78 @@
+# Shared by the Nix end-to-end tests (source after lib.sh): build the test store of
+# tests/nix/store.nix, and compare ocitools' closures with `nix-store -qR`.
+
+NIX_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../nix" && pwd)
+
+# build_test_store: set glibc tinfo bash busybox motd banner helper app to their store paths,
+# in the store NIX_STORE_DIR names (default /nix/store).
+build_test_store() {
+    if ! command -v nix-build >/dev/null; then
+        fail "nix-build is not installed (Debian package nix-bin, in .ci/packages)"
+        finish
+        exit 1
+    fi
+    local out
+    if ! out=$("$NIX_TESTS_DIR/build-store.sh"); then
+        fail "building the test store failed"
+        finish
+        exit 1
+    fi
+    eval "$out"
+    pass "built the test store: $app"
+}
+
+# Whether the CLI has the Nix flags yet (--store-dir, --nix-references).
+have_nix_flags() {
+    "$OCITOOLS" closure --help 2>&1 | grep -q -- '--nix-references'
+}
+
+# expect_nix_closure DESCRIPTION "ROOT..." OCITOOLS-CLOSURE-ARGS...: `ocitools closure ARGS`
+# prints exactly `nix-store -qR ROOTS` (sorted): with the database (auto finds it), by scanning
+# (auto without a database: NIX_STATE_DIR pointing where there is none), and, once the CLI has
+# the flag, with --nix-references db and scan.
+expect_nix_closure() {
+    local what=$1 roots=$2 expected got err
+    shift 2
+    # shellcheck disable=SC2086  # a list of store paths
+    expected=$(nix-store -qR $roots | sort)
+    err="$WORK/closure.err"
+    if got=$("$OCITOOLS" closure "$@" 2>"$err"); then
+        expect_eq "$what: closure (auto: the database) = nix-store -qR" "$expected" "$got"
+    else
+        fail "$what: closure failed: $(cat "$err")"
+    fi
+    if got=$(NIX_STATE_DIR="$WORK/no-nix-state" "$OCITOOLS" closure "$@" 2>"$err"); then
+        expect_eq "$what: closure (auto without a database: scan) = nix-store -qR" "$expected" "$got"
+        expect_contains "$what: auto says it scans" "by scanning them" "$(cat "$err")"
+    else
+        fail "$what: scan closure failed: $(cat "$err")"
+    fi
+    if have_nix_flags; then
+        local mode
+        for mode in db scan; do
+            if got=$("$OCITOOLS" closure --nix-references "$mode" "$@" 2>"$err"); then
+                expect_eq "$what: closure --nix-references $mode = nix-store -qR" "$expected" "$got"
+            else
+                fail "$what: closure --nix-references $mode failed: $(cat "$err")"
+            fi
+        done
+    fi
+}
+
+# tree_listing PATH: every node beneath PATH (and PATH itself) with type, mode, mtime, size and
+# symlink target: what "copied whole" must keep.
+tree_listing() {
+    (cd "$(dirname "$1")" && find "$(basename "$1")" -printf '%p %y %m %T@ %s %l\n' | sort)
+}
+
+# expect_store_in_rootfs ROOTFS STORE_DIR "PATH...": ROOTFS/STORE_DIR holds exactly these store
+# paths, each copied whole.
+expect_store_in_rootfs() {
+    local rootfs=$1 store_dir=$2 paths=$3 p
+    expect_eq "$rootfs$store_dir holds exactly the closure" \
+        "$(for p in $paths; do basename "$p"; done | sort)" "$(ls -A "$rootfs$store_dir" | sort)"
+    for p in $paths; do
+        expect_eq "$(basename "$p") copied whole (types, modes, mtimes, sizes, link targets)" \
+            "$(tree_listing "$p")" "$(tree_listing "$rootfs$p")"
+    done
+}
