@@ -1,6 +1,7 @@
 #include "bundle.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -134,14 +135,14 @@ namespace {
 // The temporary sibling: removed on every failure path.
 class TempDir {
   public:
-    // The temporary sibling is ".<name>.ocitools-tmp-XXXXXX", locked (flock) for as long as this
-    // build lives. A temporary whose lock can be taken belongs to a build that died (SIGKILL, a
-    // crash, a power cut): it is removed first, so dead builds never accumulate.
+    // The temporary sibling is ".<name>.ocitools-tmp-<pid>-XXXXXX", locked (flock) for as long
+    // as this build lives. A temporary whose process is gone and whose lock can be taken belongs
+    // to a build that died (SIGKILL, a crash): it is removed first, so dead builds never pile up.
     explicit TempDir(const fs::path& output) {
         const fs::path parent = output.parent_path().empty() ? "." : output.parent_path();
         const std::string prefix = "." + output.filename().string() + ".ocitools-tmp-";
         remove_stale(parent, prefix);
-        std::string pattern = (parent / (prefix + "XXXXXX"));
+        std::string pattern = (parent / (prefix + std::to_string(getpid()) + "-XXXXXX"));
         if (!mkdtemp(pattern.data()))
             throw SystemError("cannot create a temporary directory in", parent, errno);
         path_ = pattern;
@@ -168,8 +169,18 @@ class TempDir {
     static void remove_stale(const fs::path& parent, const std::string& prefix) {
         std::error_code ec;
         for (const auto& entry : fs::directory_iterator(parent, ec)) {
+            // ".<name>.ocitools-tmp-<pid>-XXXXXX". Between its mkdtemp and its flock a live
+            // build's directory is not locked yet, so its process must be gone too.
             const std::string name = entry.path().filename().string();
-            if (!name.starts_with(prefix) || name.size() != prefix.size() + 6) continue;
+            if (!name.starts_with(prefix)) continue;
+            const size_t dash = name.find('-', prefix.size());
+            if (dash == std::string::npos || dash == prefix.size() || name.size() != dash + 7)
+                continue;
+            const std::string digits = name.substr(prefix.size(), dash - prefix.size());
+            if (digits.size() > 9 || digits.find_first_not_of("0123456789") != std::string::npos)
+                continue;
+            const auto pid = static_cast<pid_t>(std::stol(digits));
+            if (pid <= 0 || kill(pid, 0) == 0 || errno != ESRCH) continue;  // alive, or unsure
             UniqueFd fd(
                 open(entry.path().c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
             if (!fd || flock(fd.get(), LOCK_EX | LOCK_NB) != 0) continue;  // alive, or not ours
@@ -220,7 +231,8 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (stat(parent.c_str(), &st) != 0)
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
-    const Closure closure = compute_closure(spec, options.host_search_path, reporter);
+    const Closure closure =
+        compute_closure(spec, options.host_search_path, reporter, options.closure);
     // Check the config before writing anything. A user name can only be looked up once the
     // rootfs is written, so it stands in as root here; the config is made again after that.
     const bool user_by_name = spec.user && (!parse_id(spec.user->user) ||

@@ -28,6 +28,7 @@ struct BuildOptions {
     bool force = false;            // replace an existing output
     std::string host_search_path;  // the host PATH, to find a bare program name
     HostIds builder = HostIds::current();
+    ClosureOptions closure = ClosureOptions::from_environment();  // Nix store, packages
 };
 
 // What the config depends on besides the spec and the closure.

@@ -35,16 +35,55 @@ constexpr int kExitUsage = 2;
 struct RequestFlags {
     std::string spec_file;
     std::vector<std::string> include;
+    std::vector<std::string> packages;
+    std::string closure_mode = "elf";
+    std::vector<std::string> excludes;
+    bool no_default_excludes = false;
+    std::string store_dir;
+    std::string nix_references = "auto";
     std::vector<std::string> command;
 
     void add_to(CLI::App& app) {
-        app.add_option("--spec", spec_file,
-                       "JSON spec (keys: args, mounts, readonly, include, env, cwd, user, "
-                       "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
+        app.add_option(
+            "--spec", spec_file,
+            "JSON spec (keys: args, mounts, readonly, include, packages, env, cwd, user, "
+            "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
         app.add_option("--include", include,
                        "Host path to copy into the rootfs (a directory recursively); repeatable")
             ->allow_extra_args(false);
+        app.add_option("--package", packages,
+                       "Installed Debian package (NAME or NAME:ARCH) to bring, with its "
+                       "Pre-Depends and Depends; repeatable")
+            ->allow_extra_args(false);
+        app.add_option("--closure", closure_mode,
+                       "elf: the ELF and script closure of the roots (default); packages: also "
+                       "the Debian packages owning each root, with their dependencies")
+            ->check(CLI::IsMember({"elf", "packages"}));
+        app.add_option("--exclude", excludes,
+                       "Drop package files matching this glob (fnmatch); repeatable")
+            ->allow_extra_args(false);
+        app.add_flag("--no-default-excludes", no_default_excludes,
+                     "Keep /usr/share/{doc,man,info,lintian,locale} of packages (by default "
+                     "only each package's copyright file is kept there)");
+        app.add_option("--store-dir", store_dir,
+                       "Nix store directory (default: $NIX_STORE_DIR, else /nix/store)");
+        app.add_option("--nix-references", nix_references,
+                       "How store path references are found: db (the Nix database), scan "
+                       "(Nix's hash scan), auto (db when it knows the roots, else scan)")
+            ->check(CLI::IsMember({"auto", "db", "scan"}));
         app.add_option("command", command, "The command and its arguments, after --");
+    }
+
+    ClosureOptions closure_options() const {
+        ClosureOptions options = ClosureOptions::from_environment();
+        if (!store_dir.empty()) options.store_dir = store_dir;
+        options.nix_references = nix_references == "db"     ? NixReferences::Db
+                                 : nix_references == "scan" ? NixReferences::Scan
+                                                            : NixReferences::Auto;
+        options.package_closure = closure_mode == "packages";
+        options.selection.default_excludes = !no_default_excludes;
+        options.selection.excludes = excludes;
+        return options;
     }
 
     ContainerSpec spec(const Reporter& reporter) const {
@@ -52,6 +91,7 @@ struct RequestFlags {
         if (!spec_file.empty()) spec = load_spec_file(spec_file, reporter);
         if (!command.empty()) spec.args = command;
         spec.include.insert(spec.include.end(), include.begin(), include.end());
+        spec.packages.insert(spec.packages.end(), packages.begin(), packages.end());
         return spec;
     }
 };
@@ -144,6 +184,9 @@ int main(int argc, char** argv) {
         "closure", "Print every host path the rootfs would receive, one per line, sorted");
     RequestFlags closure_flags;
     closure_flags.add_to(*closure_cmd);
+    bool list_packages = false;
+    closure_cmd->add_flag("--list-packages", list_packages,
+                          "Print the Debian package set (name:architecture) instead of the paths");
 
     // validate
     auto* validate = app.add_subcommand(
@@ -182,11 +225,17 @@ int main(int argc, char** argv) {
             for (const auto& v : volume_flags) add_mount(spec.mounts, parse_volume_flag(v));
             process_flags.apply(*build, spec);
             BuildOptions options{output, force, host_path_env()};
+            options.closure = build_flags.closure_options();
             build_bundle(spec, options, reporter);
         } else if (*closure_cmd) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
-            const Closure closure = compute_closure(spec, host_path_env(), reporter);
+            const Closure closure =
+                compute_closure(spec, host_path_env(), reporter, closure_flags.closure_options());
+            if (list_packages) {
+                for (const auto& p : closure.packages) std::cout << p << "\n";
+                return 0;
+            }
             for (const auto& entry : closure.plan.entries()) std::cout << quote(entry.path) << "\n";
         } else if (*validate) {
             const auto problems = validate_bundle(bundle_dir);

@@ -194,6 +194,8 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
             spec.readonly = value.get<bool>();
         } else if (key == "include") {
             spec.include = as_strings(value, origin, key);
+        } else if (key == "packages") {
+            spec.packages = as_strings(value, origin, key);
         } else if (key == "os" || key == "arch") {
             (key == "os" ? spec.os : spec.arch) = as_string(value, origin, key);
             reporter.warn(origin + ": key \"" + key +
@@ -220,7 +222,7 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
                 as_strings(value, origin, key), origin + ": key \"" + key + "\"");
         } else {
             fail(origin, key,
-                 "unknown key (expected args, mounts, readonly, include, env, cwd, user, "
+                 "unknown key (expected args, mounts, readonly, include, packages, env, cwd, user, "
                  "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
         }
     }

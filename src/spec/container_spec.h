@@ -32,6 +32,8 @@ struct ContainerSpec {
     std::vector<MountSpec> mounts;  // sorted by destination, so parents come before children
     bool readonly = false;
     std::vector<std::string> include;  // host paths copied on purpose (directories recursively)
+    // Installed Debian packages ("python3", "libc6:amd64") brought with their dependencies.
+    std::vector<std::string> packages;
     // Deprecated platform keys, kept only to be checked against the host.
     std::optional<std::string> os;
     std::optional<std::string> arch;
