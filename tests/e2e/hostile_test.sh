@@ -59,12 +59,12 @@ err=$("$OCITOOLS" build-container --force -o "$B" -- /bin/busybox true 2>&1) && 
 expect_contains "symlinked output not replaced even with --force" "is not a directory" "$err"
 rm "$B"
 # A planted "temporary" symlink in the parent, looking like a stale build: never followed.
-ln -s "$WORK/victim" "$WORK/out/.b.ocitools-tmp-AAAAAA"
+ln -s "$WORK/victim" "$WORK/out/.b.ocitools-tmp-999999-AAAAAA"
 touch "$WORK/victim/precious"
 "$OCITOOLS" build-container -o "$B" -- /bin/busybox true
 check "a planted temp symlink is not followed" test -f "$WORK/victim/precious"
 check "nothing written into the planted target" test "$(ls -A "$WORK/victim")" = precious
-rm -f "$WORK/out/.b.ocitools-tmp-AAAAAA"; rm -rf "$B"
+rm -f "$WORK/out/.b.ocitools-tmp-999999-AAAAAA"; rm -rf "$B"
 
 # --- Interruption. A build big enough to interrupt: 400 files of 1 MiB.
 mkdir -p "$WORK/big"
