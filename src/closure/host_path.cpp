@@ -142,6 +142,11 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
     } else if (S_ISLNK(st.st_mode)) {
         entry.kind = EntryKind::Symlink;
         entry.link_target = read_link(real_path);
+        // Kept as it is, dangling or not (the container may mount its target); but say so.
+        struct stat target {};
+        if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))
+            reporter_.warn("keeping dangling symlink " + quote(real_path) + " -> " +
+                           quote(entry.link_target) + " (its target does not exist)");
     } else if (!S_ISREG(st.st_mode)) {
         reporter_.warn("skipping " + quote(real_path) +
                        ": not a regular file, directory or symlink (devices, sockets and fifos are "

@@ -12,6 +12,7 @@
 #include <memory>
 #include <vector>
 
+#include "cancel.h"
 #include "error.h"
 #include "rootfs/file_copy.h"
 
@@ -97,7 +98,10 @@ UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, b
 
 void RootfsWriter::write(const Plan& plan) {
     const std::vector<PlanEntry> entries = plan.entries();
-    for (const auto& entry : entries) write_entry(entry);
+    for (const auto& entry : entries) {
+        throw_if_cancelled();
+        write_entry(entry);
+    }
     // Directory modes and times last, deepest first: adding children changes a directory's
     // mtime, and a read-only directory could not be filled.
     for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
@@ -157,37 +161,7 @@ void RootfsWriter::copy_file(const PlanEntry& entry, int parent, const std::stri
     UniqueFd out(
         sys_openat2(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, kStrict));
     if (!out) throw SystemError("cannot create", entry.path, errno);
-    // copy_file_range(2) copies inside the kernel (and reflinks where the filesystem can).
-    off_t copied = 0;
-    for (;;) {
-        const ssize_t n = copy_file_range(in.get(), nullptr, out.get(), nullptr, 1 << 30, 0);
-        if (n < 0) {
-            if (errno == EXDEV || errno == ENOSYS || errno == EINVAL) {
-                // Fall back to read/write (older kernels, some filesystem pairs).
-                std::vector<char> buf(1 << 16);
-                for (;;) {
-                    const ssize_t r = read(in.get(), buf.data(), buf.size());
-                    if (r < 0) throw SystemError("cannot read", entry.source, errno);
-                    if (r == 0) break;
-                    for (ssize_t done = 0; done < r;) {
-                        const ssize_t w =
-                            ::write(out.get(), buf.data() + done, static_cast<size_t>(r - done));
-                        if (w < 0) throw SystemError("cannot write", entry.path, errno);
-                        done += w;
-                    }
-                    copied += r;
-                }
-                break;
-            }
-            throw SystemError("cannot copy", entry.source, errno);
-        }
-        if (n == 0) break;
-        copied += n;
-    }
-    if (copied != st.st_size)
-        throw ClosureError(quote(entry.source) + " changed size while being copied (" +
-                           std::to_string(st.st_size) + " bytes before, " + std::to_string(copied) +
-                           " copied)");
+    copy_file_data(in.get(), out.get(), st.st_size, entry.source, entry.path);
     if (fchmod(out.get(), entry.mode) != 0)
         throw SystemError("cannot set mode of", entry.path, errno);
     const struct timespec times[2] = {entry.mtime, entry.mtime};

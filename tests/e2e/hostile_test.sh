@@ -49,6 +49,13 @@ rm -rf "$B"
 [ "$(id -u)" = 0 ] && expect_eq "an absolute link works in the container" "abs" "$(run_bundle "$B")"
 rm -rf "$B"
 
+# A dangling symlink inside an included directory is kept, with a warning.
+mkdir -p "$WORK/dang"; ln -s /no/such/target "$WORK/dang/link"
+err=$("$OCITOOLS" build-container -o "$B" --include "$WORK/dang" -- /bin/busybox true 2>&1)
+expect_contains "dangling link warned about" "warning: keeping dangling symlink $WORK/dang/link -> /no/such/target" "$err"
+expect_eq "dangling link kept as it was" "/no/such/target" "$(readlink "$B/rootfs$WORK/dang/link")"
+rm -rf "$B"
+
 # --- Nothing is written outside the output.
 mkdir -p "$WORK/victim"
 # The output path is a planted symlink: refused, with or without --force; its target untouched.
@@ -130,6 +137,31 @@ for round in 1 2 3; do
     expect_eq "round $round: no temporaries left" "b" "$(ls -A "$WORK/out")"
     rm -rf "$B"
 done
+
+# --- Pathological sizes, with bounded memory (peak RSS reported).
+truncate -s 4G "$WORK/sparse4g"
+echo tail >> "$WORK/sparse4g"
+/usr/bin/time -f '%M' -o "$WORK/rss" "$OCITOOLS" build-container -o "$B" --include "$WORK/sparse4g" -- /bin/busybox true 2>/dev/null
+expect_eq "a 4 GiB sparse file keeps its size" "$(stat -c %s "$WORK/sparse4g")" "$(stat -c %s "$B/rootfs$WORK/sparse4g")"
+check "and its holes ($(du -k "$B/rootfs$WORK/sparse4g" | cut -f1) KiB allocated)" test "$(du -k "$B/rootfs$WORK/sparse4g" | cut -f1)" -lt 65536
+check "and its data" cmp -s <(tail -c 5 "$WORK/sparse4g") <(tail -c 5 "$B/rootfs$WORK/sparse4g")
+echo "peak RSS, 4 GiB sparse file: $(cat "$WORK/rss") KiB"
+rm -rf "$B" "$WORK/sparse4g"
+/usr/bin/python3 - "$WORK/many" <<'PY'
+import os, sys
+root = sys.argv[1]
+for d in range(100):
+    os.makedirs(f"{root}/d{d}")
+    for f in range(1000):
+        with open(f"{root}/d{d}/f{f}", "w") as out:
+            out.write("x")
+PY
+/usr/bin/time -f '%M' -o "$WORK/rss" "$OCITOOLS" build-container -o "$B" --include "$WORK/many" -- /bin/busybox true 2>/dev/null
+expect_eq "a closure of 100,000 small files is complete" 100000 "$(find "$B/rootfs$WORK/many" -type f | wc -l)"
+rss=$(cat "$WORK/rss")
+echo "peak RSS, 100,000 files: $rss KiB"
+check "with bounded memory (${rss} KiB < 256 MiB)" test "$rss" -lt 262144
+rm -rf "$B" "$WORK/many"
 
 # --- Unreadable inputs (as an unprivileged user: root reads everything).
 if [ "$(id -u)" = 0 ] && command -v cc >/dev/null; then

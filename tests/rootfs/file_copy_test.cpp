@@ -1,0 +1,79 @@
+#include "rootfs/file_copy.h"
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "test_support.h"
+#include "unique_fd.h"
+
+namespace ocitools {
+namespace {
+
+using testing::ScratchDir;
+
+UniqueFd open_in(const std::filesystem::path& p) {
+    return UniqueFd(open(p.c_str(), O_RDONLY));
+}
+UniqueFd open_out(const std::filesystem::path& p) {
+    return UniqueFd(open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600));
+}
+
+TEST(FileCopy, KeepsHolesAndData) {
+    ScratchDir dir;
+    const auto src = dir / "sparse";
+    {
+        UniqueFd fd(open(src.c_str(), O_WRONLY | O_CREAT, 0600));
+        ASSERT_TRUE(fd);
+        ASSERT_EQ(pwrite(fd.get(), "head", 4, 0), 4);
+        ASSERT_EQ(pwrite(fd.get(), "middle", 6, off_t{1} << 30), 6);
+        ASSERT_EQ(ftruncate(fd.get(), off_t{2} << 30), 0);  // 2 GiB, mostly holes
+    }
+    UniqueFd in = open_in(src), out = open_out(dir / "copy");
+    copy_file_data(in.get(), out.get(), off_t{2} << 30, src, dir / "copy");
+    struct stat st {};
+    ASSERT_EQ(stat((dir / "copy").c_str(), &st), 0);
+    EXPECT_EQ(st.st_size, off_t{2} << 30);
+    EXPECT_LT(st.st_blocks * 512, off_t{64} << 20);  // the holes stayed holes
+    char buf[6];
+    UniqueFd check = open_in(dir / "copy");
+    ASSERT_EQ(pread(check.get(), buf, 4, 0), 4);
+    EXPECT_EQ(std::string(buf, 4), "head");
+    ASSERT_EQ(pread(check.get(), buf, 6, off_t{1} << 30), 6);
+    EXPECT_EQ(std::string(buf, 6), "middle");
+}
+
+TEST(FileCopy, ASourceThatGrewOrShrankIsAnError) {
+    ScratchDir dir;
+    testing::write_text(dir / "ten", "0123456789");
+    {
+        UniqueFd in = open_in(dir / "ten"), out = open_out(dir / "a");
+        // Opened when it had 5 bytes: it grew since.
+        EXPECT_ERROR_CONTAINS(copy_file_data(in.get(), out.get(), 5, dir / "ten", dir / "a"),
+                              ClosureError, "changed size while being copied");
+    }
+    {
+        UniqueFd in = open_in(dir / "ten"), out = open_out(dir / "b");
+        // Opened when it had 20 bytes: it shrank since.
+        EXPECT_ERROR_CONTAINS(copy_file_data(in.get(), out.get(), 20, dir / "ten", dir / "b"),
+                              ClosureError, (dir / "ten").string() + " changed size");
+    }
+    UniqueFd in = open_in(dir / "ten"), out = open_out(dir / "c");
+    copy_file_data(in.get(), out.get(), 10, dir / "ten", dir / "c");
+    EXPECT_EQ(testing::read_text(dir / "c"), "0123456789");
+}
+
+TEST(FileCopy, ProcFilesWithNoSizeAreRefusedNotTruncated) {
+    // /proc files claim 0 bytes and hold more: a copy would silently be empty.
+    UniqueFd in(open("/proc/self/status", O_RDONLY));
+    ScratchDir dir;
+    UniqueFd out = open_out(dir / "status");
+    EXPECT_ERROR_CONTAINS(
+        copy_file_data(in.get(), out.get(), 0, "/proc/self/status", dir / "status"), ClosureError,
+        "changed size");
+}
+
+}  // namespace
+}  // namespace ocitools
