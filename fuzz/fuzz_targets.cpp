@@ -1,11 +1,13 @@
 #include "fuzz_targets.h"
 
+#include <cstdlib>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "closure/elf.h"
 #include "closure/ldcache.h"
+#include "closure/nix_reference_scanner.h"
 #include "closure/shebang.h"
 #include "error.h"
 #include "spec/container_spec.h"
@@ -56,6 +58,28 @@ void spec(const std::uint8_t* data, std::size_t size) {
     }
     (void)parse_shebang(text);
     (void)quote(text);
+}
+
+void nix_scanner(const std::uint8_t* data, std::size_t size) {
+    if (size < 2) return;
+    const size_t chunk = 1 + data[0] % 64;
+    const std::string_view text(reinterpret_cast<const char*>(data + 1), size - 1);
+    // Candidates: two fixed hash parts, and every 32-byte run of the alphabet at the start of the
+    // input, so the fuzzer can plant matches and near-matches.
+    static const std::string alphabet = "0123456789abcdfghijklmnpqrsvwxyz";
+    ReferenceCandidates candidates;
+    candidates.add("00000000000000000000000000000000");
+    candidates.add("vvvvvvvvvvvvvvvvvvvvvvvvvvvvvvvv");
+    for (size_t i = 0; i + 32 <= std::min<size_t>(text.size(), 96); i += 32) {
+        const std::string_view window = text.substr(i, 32);
+        if (window.find_first_not_of(alphabet) == std::string_view::npos) candidates.add(window);
+    }
+    ReferenceScanner whole(candidates);
+    whole.scan(text);
+    ReferenceScanner chunked(candidates);
+    for (size_t i = 0; i < text.size(); i += chunk) chunked.feed(text.substr(i, chunk));
+    chunked.end_stream();
+    if (whole.found() != chunked.found()) std::abort();
 }
 
 }  // namespace ocitools::fuzz

@@ -43,5 +43,8 @@ TEST(FuzzReplay, LdCache) {
 TEST(FuzzReplay, Spec) {
     EXPECT_GT(replay("spec", ocitools::fuzz::spec), 0u);
 }
+TEST(FuzzReplay, NixScanner) {
+    EXPECT_GT(replay("nix_scanner", ocitools::fuzz::nix_scanner), 0u);
+}
 
 }  // namespace
