@@ -269,6 +269,8 @@ ClosureOptions ClosureOptions::from_environment() {
     ClosureOptions options;
     if (const char* dir = std::getenv("NIX_STORE_DIR"); dir && *dir) options.store_dir = dir;
     if (const char* dir = std::getenv("NIX_STATE_DIR"); dir && *dir) options.state_dir = dir;
+    // dpkg(1) reads DPKG_ADMINDIR too.
+    if (const char* dir = std::getenv("DPKG_ADMINDIR"); dir && *dir) options.dpkg_admin_dir = dir;
     return options;
 }
 

@@ -34,10 +34,10 @@ struct ClosureOptions {
     // packages owning it or a symlink on the way to it. `selection` holds the excludes.
     bool package_closure = false;
     FileSelection selection;
-    std::string dpkg_admin_dir = "/var/lib/dpkg";
+    std::string dpkg_admin_dir = "/var/lib/dpkg";  // DPKG_ADMINDIR
 
-    // The defaults, with NIX_STORE_DIR and NIX_STATE_DIR taken from the environment when set
-    // and not empty (the variables Nix itself reads).
+    // The defaults, with NIX_STORE_DIR, NIX_STATE_DIR and DPKG_ADMINDIR taken from the
+    // environment when set and not empty (the variables Nix and dpkg themselves read).
     static ClosureOptions from_environment();
 };
 

@@ -181,6 +181,15 @@ if [ "$(id -u)" = 0 ] && command -v cc >/dev/null; then
     err=$(as_user "$RL_OCITOOLS" build-container -o "$RL/b" --include "$D/secret" -- /bin/busybox true 2>&1) && fail "an unreadable file was accepted" || true
     expect_contains "unreadable file: path and cause" "$D/secret: Permission denied" "$err"
     check "nothing written for it" test ! -e "$RL/b"
+    # A dpkg file list it cannot read (a database of our own, through DPKG_ADMINDIR as dpkg).
+    A="$RL/dpkg-admin"
+    mkdir -p "$A/info"
+    printf 'Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\nPackage: tiny\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n' > "$A/status"
+    echo /etc/hostname > "$A/info/tiny.list"
+    chown -R "$ROOTLESS_UID:$ROOTLESS_GID" "$A"
+    chmod 000 "$A/info/tiny.list"
+    err=$(as_user env DPKG_ADMINDIR="$A" "$RL_OCITOOLS" closure --package tiny -- /bin/busybox true 2>&1) && fail "an unreadable dpkg list was accepted" || true
+    expect_contains "unreadable dpkg list: path and cause" "$A/info/tiny.list: Permission denied" "$err"
 fi
 
 finish

@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "closure/plan.h"
 #include "error.h"
+#include "rootfs/rootfs_writer.h"
 #include "test_support.h"
 #include "unique_fd.h"
 
@@ -73,6 +75,24 @@ TEST(FileCopy, ProcFilesWithNoSizeAreRefusedNotTruncated) {
     EXPECT_ERROR_CONTAINS(
         copy_file_data(in.get(), out.get(), 0, "/proc/self/status", dir / "status"), ClosureError,
         "changed size");
+}
+
+TEST(RootfsWriter, ASourceThatDisappearedIsNamed) {
+    ScratchDir dir;
+    testing::write_text(dir / "src/file", "x");
+    std::filesystem::create_directories(dir / "root");
+    const std::string source = (dir / "src/file").string();
+    Plan plan;
+    plan.add(PlanEntry{.path = source,
+                       .kind = EntryKind::File,
+                       .source = source,
+                       .link_target = {},
+                       .mode = 0644,
+                       .mtime = {}});
+    std::filesystem::remove(source);  // gone between the closure and the copy
+    RootfsWriter writer(UniqueFd(open((dir / "root").c_str(), O_PATH | O_DIRECTORY)));
+    EXPECT_ERROR_CONTAINS(writer.write(plan), SystemError,
+                          "cannot open " + source + ": No such file or directory");
 }
 
 }  // namespace
