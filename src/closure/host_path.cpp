@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.h"
+#include "read_symlink.h"
 
 namespace ocitools {
 
@@ -33,19 +34,6 @@ std::deque<std::string> split(const std::string& path) {
 std::string parent_of(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
-std::string read_link(const std::string& path) {
-    std::string target(256, '\0');
-    for (;;) {
-        const ssize_t n = readlink(path.c_str(), target.data(), target.size());
-        if (n < 0) throw SystemError("cannot read symlink", path, errno);
-        if (static_cast<size_t>(n) < target.size()) {
-            target.resize(static_cast<size_t>(n));
-            return target;
-        }
-        target.resize(target.size() * 2);
-    }
 }
 
 }  // namespace
@@ -92,7 +80,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (++links > kMaxSymlinks)
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
-        const std::string target = read_link(next);
+        const std::string target = read_symlink_at(AT_FDCWD, next, next);
         if (!claimed(next))
             plan_.add(PlanEntry{.path = next,
                                 .kind = EntryKind::Symlink,
@@ -141,7 +129,7 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
         entry.kind = EntryKind::Directory;
     } else if (S_ISLNK(st.st_mode)) {
         entry.kind = EntryKind::Symlink;
-        entry.link_target = read_link(real_path);
+        entry.link_target = read_symlink_at(AT_FDCWD, real_path, real_path);
         // Kept as it is, dangling or not (the container may mount its target); but say so.
         struct stat target {};
         if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "error.h"
+#include "read_symlink.h"
 #include "unique_fd.h"
 
 namespace ocitools {
@@ -20,19 +21,6 @@ namespace {
 constexpr size_t kBufferSize = 256 << 10;
 
 using DirHandle = std::unique_ptr<DIR, int (*)(DIR*)>;
-
-std::string read_link_at(int dir_fd, const std::string& name, const std::string& path) {
-    std::string target(256, '\0');
-    for (;;) {
-        const ssize_t n = readlinkat(dir_fd, name.c_str(), target.data(), target.size());
-        if (n < 0) throw SystemError("cannot read symlink", path, errno);
-        if (static_cast<size_t>(n) < target.size()) {
-            target.resize(static_cast<size_t>(n));
-            return target;
-        }
-        target.resize(target.size() * 2);
-    }
-}
 
 }  // namespace
 
@@ -89,7 +77,7 @@ std::vector<StorePath> StoreScan::references(const StorePath& root) {
     if (fstatat(store_fd.get(), top_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         throw SystemError("cannot stat store path", top, errno);
     if (S_ISLNK(st.st_mode)) {
-        scanner.scan(read_link_at(store_fd.get(), top_name, top));
+        scanner.scan(read_symlink_at(store_fd.get(), top_name, top));
     } else if (S_ISREG(st.st_mode)) {
         scan_file(store_fd.get(), top_name, top, scanner);
     } else if (S_ISDIR(st.st_mode)) {
@@ -128,7 +116,7 @@ std::vector<StorePath> StoreScan::references(const StorePath& root) {
                 if (type == DT_DIR) {
                     stack.push_back(path);
                 } else if (type == DT_LNK) {
-                    scanner.scan(read_link_at(fd, name, path));
+                    scanner.scan(read_symlink_at(fd, name, path));
                 } else if (type == DT_REG) {
                     scan_file(fd, name, path, scanner);
                 } else {

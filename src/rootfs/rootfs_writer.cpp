@@ -14,6 +14,7 @@
 
 #include "cancel.h"
 #include "error.h"
+#include "read_symlink.h"
 #include "rootfs/file_copy.h"
 
 namespace ocitools {
@@ -35,19 +36,6 @@ std::string relative(const std::string& path) {
     size_t i = 0;
     while (i < path.size() && path[i] == '/') ++i;
     return path.substr(i);
-}
-
-std::string read_link_at(int dir, const std::string& name, const std::string& path) {
-    std::string target(256, '\0');
-    for (;;) {
-        const ssize_t n = readlinkat(dir, name.c_str(), target.data(), target.size());
-        if (n < 0) throw SystemError("cannot read symlink", path, errno);
-        if (static_cast<size_t>(n) < target.size()) {
-            target.resize(static_cast<size_t>(n));
-            return target;
-        }
-        target.resize(target.size() * 2);
-    }
 }
 
 void split_last(const std::string& rel, std::string& parent, std::string& name) {
@@ -254,7 +242,7 @@ void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::strin
         return;
     }
     if (S_ISLNK(st.st_mode)) {
-        const std::string target = read_link_at(src_dir, src_name, src_path);
+        const std::string target = read_symlink_at(src_dir, src_name, src_path);
         if (symlinkat(target.c_str(), dst_dir, name.c_str()) != 0)
             throw SystemError("cannot create symlink", dst_path, errno);
         // Best effort: some filesystems refuse times on symlinks.
