@@ -47,11 +47,6 @@ std::vector<std::string> symlink_chain(std::string path) {
     return chain;
 }
 
-std::string parent_dir(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
 class ClosureWalk {
   public:
     ClosureWalk(Closure& closure, const Reporter& reporter, std::string container_path,
@@ -224,7 +219,7 @@ class ClosureWalk {
             if (entry.kind != EntryKind::Symlink) continue;
             const std::string& link = entry.link_target;
             const std::string target =
-                join_path(link.starts_with('/') ? "/" : parent_dir(entry.path), link);
+                join_path(link.starts_with('/') ? "/" : parent_path(entry.path), link);
             auto store_path = store_.store_path_of(target);
             if (!store_path || store_roots_.count(*store_path)) continue;
             struct stat st {};

@@ -31,12 +31,12 @@ std::deque<std::string> split(const std::string& path) {
     return parts;
 }
 
-std::string parent_of(const std::string& path) {
+}  // namespace
+
+std::string parent_path(const std::string& path) {
     const size_t slash = path.rfind('/');
     return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
-
-}  // namespace
 
 std::string join_path(const std::string& dir, const std::string& name) {
     std::string out = "/";
@@ -61,7 +61,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (part == ".") continue;
         if (part == "..") {
             // `current` holds no symlinks, so its lexical parent is its real parent.
-            current = parent_of(current);
+            current = parent_path(current);
             if (lstat(current.c_str(), &st) != 0) throw SystemError("cannot stat", current, errno);
             continue;
         }

@@ -59,4 +59,7 @@ class HostPaths {
 // Lexically join and clean an absolute path: collapse "//" and ".", keep "..".
 std::string join_path(const std::string& dir, const std::string& name);
 
+// The directory part of an absolute path: "/usr/bin" for "/usr/bin/x", "/" for "/x" and "/".
+std::string parent_path(const std::string& path);
+
 }  // namespace ocitools

@@ -6,6 +6,7 @@
 #include <deque>
 #include <set>
 
+#include "closure/host_path.h"
 #include "error.h"
 
 namespace ocitools {
@@ -18,12 +19,6 @@ struct LibrarySearch::Object {
 };
 
 namespace {
-
-std::string dirname(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == std::string::npos) return ".";
-    return slash == 0 ? "/" : path.substr(0, slash);
-}
 
 std::string join(const std::string& dir, const std::string& name) {
     if (!dir.empty() && dir.back() == '/') return dir + name;
@@ -251,7 +246,7 @@ LoadSet LibrarySearch::load(const std::string& path) {
     auto root_elf = tree_.elf(path);
     if (!root_elf) throw ClosureError(quote(path) + ": not an ELF object");
     std::vector<Object> objects;
-    objects.push_back(Object{path, dirname(path), root_elf, -1});
+    objects.push_back(Object{path, parent_path(path), root_elf, -1});
     std::set<std::string> loaded;  // names that satisfy a DT_NEEDED: sonames and load names
     if (root_elf->soname()) loaded.insert(*root_elf->soname());
 
@@ -307,7 +302,7 @@ LoadSet LibrarySearch::load(const std::string& path) {
                 if (elf->soname()) loaded.insert(*elf->soname());
                 result.libraries.push_back(file);
                 objects.push_back(
-                    Object{file, dirname(file), std::move(elf), static_cast<long>(i)});
+                    Object{file, parent_path(file), std::move(elf), static_cast<long>(i)});
             }
         }
     }

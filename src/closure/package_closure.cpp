@@ -13,6 +13,8 @@
 #include <tuple>
 #include <unordered_set>
 
+#include "closure/host_path.h"
+
 namespace ocitools {
 
 namespace fs = std::filesystem;
@@ -24,12 +26,6 @@ constexpr int kMaxSymlinks = 40;
 
 bool by_name_and_arch(const DpkgPackage* a, const DpkgPackage* b) {
     return std::tie(a->name, a->architecture) < std::tie(b->name, b->architecture);
-}
-
-std::string parent_of(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    if (slash == 0 || slash == std::string::npos) return "/";
-    return path.substr(0, slash);
 }
 
 std::string base_of(const std::string& path) {
@@ -285,13 +281,13 @@ std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) con
     if (depth > kMaxSymlinks)
         throw ClosureError("too many levels of symbolic links resolving " + quote(dir) + " in " +
                            quote(root_real_));
-    const std::string parent = canonical_dir(parent_of(dir), depth);
+    const std::string parent = canonical_dir(parent_path(dir), depth);
     const std::string name = base_of(dir);
     std::string result;
     if (name == ".") {
         result = parent;
     } else if (name == "..") {
-        result = parent_of(parent);
+        result = parent_path(parent);
     } else {
         result = join(parent, name);
         char target[PATH_MAX];
@@ -316,7 +312,7 @@ std::string InstalledFiles::canonical(const std::string& path) const {
     if (p == "/") return p;
     const std::string name = base_of(p);
     if (name == "..") return canonical_dir(p);
-    return join(canonical_dir(parent_of(p)), name);
+    return join(canonical_dir(parent_path(p)), name);
 }
 
 const Diversion* InstalledFiles::diversion_from(const std::string& canonical_path) const {
@@ -403,7 +399,7 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
     for (const DpkgPackage* package : packages) {
         const auto& list = db_.file_list(*package);
         std::unordered_set<std::string> parents;
-        for (const auto& path : list) parents.insert(parent_of(path));
+        for (const auto& path : list) parents.insert(parent_path(path));
         std::vector<std::string> entries = list;
         const std::unordered_set<std::string> listed(list.begin(), list.end());
         for (const auto& conffile : package->conffiles)

@@ -13,13 +13,8 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::FakeStore;
+using testing::paths;
 using testing::write_text;
-
-std::vector<std::string> paths(const std::vector<StorePath>& v) {
-    std::vector<std::string> out;
-    for (const auto& p : v) out.push_back(p.path());
-    return out;
-}
 
 // A store where `a` refers to each of b..e in another way, and f and g are further out.
 class NixStoreScanTest : public ::testing::Test {

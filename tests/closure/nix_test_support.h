@@ -93,4 +93,11 @@ class FakeStore {
     StoreDir store_dir_;
 };
 
+// The paths of store paths, for comparing with EXPECT_EQ.
+inline std::vector<std::string> paths(const std::vector<StorePath>& v) {
+    std::vector<std::string> out;
+    for (const auto& p : v) out.push_back(p.path());
+    return out;
+}
+
 }  // namespace ocitools::testing
