@@ -79,9 +79,21 @@ std::string where(const fs::path& file, int line) {
 // parser does).
 
 struct Field {
-    std::string name;   // lower-cased: field names are case-insensitive
-    std::string value;  // first line trimmed; continuation lines appended after '\n'
+    std::string name;        // lower-cased: field names are case-insensitive
+    std::string_view first;  // the first line's value, trimmed
+    std::string_view more;   // the continuation lines, raw (empty for most fields)
     int line = 0;
+
+    // The value: the first line, then each continuation line trimmed, after '\n'. Built only
+    // for the fields that are used (Description, the longest, never is).
+    std::string value() const {
+        std::string out(first);
+        for_each_line(more, [&](std::string_view l, int) {
+            out += '\n';
+            out += trim(l);
+        });
+        return out;
+    }
 };
 
 struct Stanza {
@@ -95,12 +107,19 @@ struct Stanza {
     }
 };
 
-std::vector<Stanza> parse_stanzas(std::string_view text, const fs::path& file) {
-    std::vector<Stanza> stanzas;
+// Calls `each(stanza)` for every stanza of `text`, which must outlive the calls. Nothing is
+// copied but the field names: a status file of a thousand packages is mostly descriptions.
+template <typename F>
+void parse_stanzas(std::string_view text, const fs::path& file, F&& each) {
+    Stanza stanza;
     bool open = false;
+    auto close = [&] {
+        if (open) each(stanza);
+        open = false;
+    };
     for_each_line(text, [&](std::string_view line, int number) {
         if (trim(line).empty()) {
-            open = false;
+            close();
             return;
         }
         if (line.front() == '#') return;
@@ -108,8 +127,10 @@ std::vector<Stanza> parse_stanzas(std::string_view text, const fs::path& file) {
             if (!open)
                 throw DpkgFormatError(where(file, number) +
                                       "continuation line outside a field: " + quote(line));
-            stanzas.back().fields.back().value += '\n';
-            stanzas.back().fields.back().value += trim(line);
+            Field& field = stanza.fields.back();
+            // `line` lies in `text` right after the field's previous line: extend the span.
+            const char* begin = field.more.empty() ? line.data() : field.more.data();
+            field.more = std::string_view(begin, static_cast<size_t>(line.data() + line.size() - begin));
             return;
         }
         const size_t colon = line.find(':');
@@ -119,15 +140,16 @@ std::vector<Stanza> parse_stanzas(std::string_view text, const fs::path& file) {
             throw DpkgFormatError(where(file, number) + "expected \"Field: value\", got " +
                                   quote(line));
         if (!open) {
-            stanzas.push_back(Stanza{number, {}});
+            stanza.line = number;
+            stanza.fields.clear();
             open = true;
         }
-        Field field{lower(name), std::string(trim(line.substr(colon + 1))), number};
-        if (stanzas.back().find(field.name))
+        Field field{lower(name), trim(line.substr(colon + 1)), {}, number};
+        if (stanza.find(field.name))
             throw DpkgFormatError(where(file, number) + "duplicate field " + std::string(name));
-        stanzas.back().fields.push_back(std::move(field));
+        stanza.fields.push_back(std::move(field));
     });
-    return stanzas;
+    close();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -384,9 +406,9 @@ DpkgPackage to_package(const Stanza& stanza, const fs::path& file) {
     package.source = file;
     package.line = stanza.line;
     const Field* name = stanza.find("package");
-    if (!name || name->value.empty())
+    if (!name || name->value().empty())
         throw DpkgFormatError(where(file, stanza.line) + "stanza without a Package field");
-    package.name = name->value;
+    package.name = name->value();
     const Field* status = stanza.find("status");
     if (!status)
         throw DpkgFormatError(where(file, stanza.line) + "package " + package.name +
@@ -394,26 +416,26 @@ DpkgPackage to_package(const Stanza& stanza, const fs::path& file) {
     for (const Field& field : stanza.fields) {
         try {
             if (field.name == "status") {
-                parse_status(field.value, package);
+                parse_status(field.value(), package);
             } else if (field.name == "architecture") {
-                package.architecture = field.value;
+                package.architecture = field.value();
             } else if (field.name == "multi-arch") {
-                package.multi_arch = parse_multi_arch(field.value);
+                package.multi_arch = parse_multi_arch(field.value());
             } else if (field.name == "version") {
-                package.version = field.value;
+                package.version = field.value();
             } else if (field.name == "pre-depends") {
-                package.pre_depends = parse_relationships(field.value);
+                package.pre_depends = parse_relationships(field.value());
             } else if (field.name == "depends") {
-                package.depends = parse_relationships(field.value);
+                package.depends = parse_relationships(field.value());
             } else if (field.name == "provides") {
-                for (auto& dependency : parse_relationships(field.value)) {
+                for (auto& dependency : parse_relationships(field.value())) {
                     if (dependency.alternatives.size() != 1)
                         throw DpkgFormatError("alternatives are not allowed in Provides: " +
                                               quote(dependency.to_string()));
                     package.provides.push_back(std::move(dependency.alternatives.front()));
                 }
             } else if (field.name == "conffiles") {
-                package.conffiles = parse_conffiles(field.value);
+                package.conffiles = parse_conffiles(field.value());
             }
         } catch (const DpkgFormatError& e) {
             throw DpkgFormatError(where(file, field.line) + "package " + package.name + ", field " +
@@ -501,8 +523,9 @@ DpkgDatabase::DpkgDatabase(fs::path admin_dir, std::string native_architecture, 
 
 void DpkgDatabase::read_status() {
     const fs::path status = admin_dir_ / "status";
-    for (const Stanza& stanza : parse_stanzas(*read_file(status, false), status))
-        packages_.push_back(to_package(stanza, status));
+    const std::string text = *read_file(status, false);
+    parse_stanzas(text, status,
+                  [&](const Stanza& stanza) { packages_.push_back(to_package(stanza, status)); });
 
     // The journal: files named by a number, applied in numeric order (dpkg's modstatdb_init).
     const fs::path updates = admin_dir_ / "updates";
@@ -523,7 +546,7 @@ void DpkgDatabase::read_status() {
         const fs::path file = updates / name;
         const auto text = read_file(file, true);
         if (!text) continue;  // dpkg folded it into status meanwhile
-        for (const Stanza& stanza : parse_stanzas(*text, file)) {
+        parse_stanzas(*text, file, [&](const Stanza& stanza) {
             DpkgPackage update = to_package(stanza, file);
             auto same = std::find_if(packages_.begin(), packages_.end(), [&](const auto& p) {
                 return p.name == update.name && p.architecture == update.architecture;
@@ -532,7 +555,7 @@ void DpkgDatabase::read_status() {
                 *same = std::move(update);
             else
                 packages_.push_back(std::move(update));
-        }
+        });
     }
 }
 

@@ -5,7 +5,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
+#include <optional>
+#include <system_error>
+#include <thread>
 
 #include "closure/elf_bytes.h"
 #include "error.h"
@@ -28,18 +32,21 @@ UniqueFd FileTree::open(const std::string& path) const {
 }
 
 std::optional<struct stat> FileTree::stat(const std::string& path) const {
+    if (auto it = stat_cache_.find(path); it != stat_cache_.end()) return it->second;
+    std::optional<struct stat> result;
     struct stat st {};
     if (is_host()) {
-        if (::stat(path.c_str(), &st) != 0) return std::nullopt;
-        return st;
+        if (::stat(path.c_str(), &st) == 0) result = st;
+    } else {
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        UniqueFd fd(static_cast<int>(
+            syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how)));
+        if (fd && fstat(fd.get(), &st) == 0) result = st;
     }
-    open_how how{};
-    how.flags = O_PATH | O_CLOEXEC;
-    how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-    UniqueFd fd(
-        static_cast<int>(syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how)));
-    if (!fd || fstat(fd.get(), &st) != 0) return std::nullopt;
-    return st;
+    stat_cache_.emplace(path, result);
+    return result;
 }
 
 bool FileTree::is_regular_file(const std::string& path) const {
@@ -47,20 +54,84 @@ bool FileTree::is_regular_file(const std::string& path) const {
     return st && S_ISREG(st->st_mode);
 }
 
-std::string FileTree::read_prefix(const std::string& path, size_t n) const {
-    UniqueFd fd = open(path);
-    if (!fd) throw SystemError("cannot open", host_path(path), errno);
+namespace {
+
+std::string read_head(int fd, size_t n, const std::filesystem::path& shown) {
     std::string out(n, '\0');
     size_t done = 0;
     while (done < n) {
-        const ssize_t r = pread(fd.get(), out.data() + done, n - done, static_cast<off_t>(done));
+        const ssize_t r = pread(fd, out.data() + done, n - done, static_cast<off_t>(done));
         if (r < 0 && errno == EINTR) continue;
-        if (r < 0) throw SystemError("cannot read", host_path(path), errno);
+        if (r < 0) throw SystemError("cannot read", shown, errno);
         if (r == 0) break;
         done += static_cast<size_t>(r);
     }
     out.resize(done);
     return out;
+}
+
+}  // namespace
+
+std::string FileTree::read_prefix(const std::string& path, size_t n) const {
+    UniqueFd fd = open(path);
+    if (!fd) throw SystemError("cannot open", host_path(path), errno);
+    return read_head(fd.get(), n, host_path(path));
+}
+
+FileTree::Head FileTree::read_head_of(const std::string& path, size_t n) const {
+    UniqueFd fd = open(path);
+    if (!fd) throw SystemError("cannot open", host_path(path), errno);
+    Head head{read_head(fd.get(), n, host_path(path)), nullptr};
+    if (!ElfFile::has_magic(std::span(reinterpret_cast<const std::byte*>(head.bytes.data()),
+                                      head.bytes.size())))
+        return head;
+    if (auto it = elf_cache_.find(path); it != elf_cache_.end()) {
+        head.elf = it->second;
+        return head;
+    }
+    const FileBytes bytes(std::move(fd), host_path(path));  // the same open file, read once
+    if (ElfFile::has_magic(bytes.bytes()))
+        head.elf = std::make_shared<const ElfFile>(ElfFile::parse(bytes.bytes(), host_path(path)));
+    return head;
+}
+
+FileTree::Head FileTree::inspect(const std::string& path, size_t n) const {
+    Head head;
+    if (auto it = prefetched_.find(path); it != prefetched_.end()) {
+        head = std::move(it->second);
+        prefetched_.erase(it);
+    } else {
+        head = read_head_of(path, n);
+    }
+    if (head.elf) elf_cache_.emplace(path, head.elf);
+    return head;
+}
+
+void FileTree::prefetch(const std::vector<std::string>& paths, size_t n, unsigned jobs) const {
+    std::vector<std::optional<Head>> heads(paths.size());
+    std::atomic<size_t> next{0};
+    auto work = [&]() noexcept {
+        for (size_t i; (i = next++) < paths.size();) {
+            if (prefetched_.count(paths[i])) continue;
+            try {
+                heads[i] = read_head_of(paths[i], n);
+            } catch (...) {  // inspect() will meet it again, and throw it in order
+            }
+        }
+    };
+    std::vector<std::thread> threads;
+    for (unsigned i = 1; i < jobs && i < paths.size(); ++i) {
+        try {
+            threads.emplace_back(work);
+        } catch (const std::system_error&) {
+            break;  // fewer threads, same result
+        }
+    }
+    work();
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < paths.size(); ++i) {
+        if (heads[i]) prefetched_.emplace(paths[i], std::move(*heads[i]));
+    }
 }
 
 std::shared_ptr<const ElfFile> FileTree::elf(const std::string& path) const {

@@ -48,13 +48,39 @@ std::string join_path(const std::string& dir, const std::string& name) {
     return out;
 }
 
+const HostPaths::Node* HostPaths::find_node(const std::string& path, int& error) {
+    if (auto it = nodes_.find(path); it != nodes_.end()) return &it->second;
+    Node n{};
+    if (::lstat(path.c_str(), &n.st) != 0) {
+        error = errno;  // not cached: an error ends the build
+        return nullptr;
+    }
+    if (S_ISLNK(n.st.st_mode)) n.target = read_symlink_at(AT_FDCWD, path, path);
+    return &nodes_.emplace(path, std::move(n)).first->second;
+}
+
+int HostPaths::lstat(const std::string& path, struct stat& st) {
+    int error = 0;
+    const Node* n = find_node(path, error);
+    if (!n) return error;
+    st = n->st;
+    return 0;
+}
+
+const HostPaths::Node& HostPaths::node(const std::string& path) {
+    int error = 0;
+    const Node* n = find_node(path, error);
+    if (!n) throw SystemError("cannot stat", path, error);
+    return *n;
+}
+
 ResolvedPath HostPaths::resolve(const std::string& path) {
     if (path.empty() || path[0] != '/') throw ClosureError(quote(path) + ": not an absolute path");
+    if (auto it = resolved_.find(path); it != resolved_.end()) return it->second;
     std::deque<std::string> todo = split(path);
     std::string current = "/";
     int links = 0;
-    struct stat st {};
-    if (lstat("/", &st) != 0) throw SystemError("cannot stat", "/", errno);
+    const Node* at = &node("/");
     while (!todo.empty()) {
         const std::string part = std::move(todo.front());
         todo.pop_front();
@@ -62,38 +88,43 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (part == "..") {
             // `current` holds no symlinks, so its lexical parent is its real parent.
             current = parent_path(current);
-            if (lstat(current.c_str(), &st) != 0) throw SystemError("cannot stat", current, errno);
+            at = &node(current);
             continue;
         }
-        if (!S_ISDIR(st.st_mode))
+        if (!S_ISDIR(at->st.st_mode))
             throw ClosureError(quote(path) + ": " + quote(current) + " is not a directory");
         const std::string next = join_path(current, part);
-        if (lstat(next.c_str(), &st) != 0) {
-            if (errno == ENOENT && next != path)
+        int error = 0;
+        const Node* found = find_node(next, error);
+        if (!found) {
+            if (error == ENOENT && next != path)
                 throw ClosureError(quote(path) + ": " + quote(next) + " does not exist");
-            throw SystemError("cannot stat", next, errno);
+            throw SystemError("cannot stat", next, error);
         }
-        if (!S_ISLNK(st.st_mode)) {
+        if (!S_ISLNK(found->st.st_mode)) {
             current = next;
+            at = found;
             continue;
         }
         if (++links > kMaxSymlinks)
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
-        const std::string target = read_symlink_at(AT_FDCWD, next, next);
+        const std::string& target = found->target;
         if (!claimed(next))
             plan_.add(PlanEntry{.path = next,
                                 .kind = EntryKind::Symlink,
                                 .source = next,
                                 .link_target = target,
-                                .mode = st.st_mode & 07777,
-                                .mtime = st.st_mtim});
+                                .mode = found->st.st_mode & 07777,
+                                .mtime = found->st.st_mtim});
         auto parts = split(target);
         todo.insert(todo.begin(), parts.begin(), parts.end());
         if (!target.empty() && target[0] == '/') current = "/";
-        if (lstat(current.c_str(), &st) != 0) throw SystemError("cannot stat", current, errno);
+        at = &node(current);
     }
-    return ResolvedPath{current, st};
+    ResolvedPath result{current, at->st};
+    resolved_.emplace(path, result);
+    return result;
 }
 
 ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files) {
@@ -111,9 +142,7 @@ void HostPaths::add_entry(const std::string& path, std::vector<std::string>* fil
     const ResolvedPath parent = resolve(slash == 0 ? "/" : path.substr(0, slash));
     const std::string real_path = join_path(parent.real_path, path.substr(slash + 1));
     if (claimed(real_path)) return;
-    struct stat st {};
-    if (lstat(real_path.c_str(), &st) != 0) throw SystemError("cannot stat", real_path, errno);
-    add_node(real_path, st, files);
+    add_node(real_path, node(real_path).st, files);
 }
 
 void HostPaths::add_node(const std::string& real_path, const struct stat& st,
@@ -129,7 +158,7 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
         entry.kind = EntryKind::Directory;
     } else if (S_ISLNK(st.st_mode)) {
         entry.kind = EntryKind::Symlink;
-        entry.link_target = read_symlink_at(AT_FDCWD, real_path, real_path);
+        entry.link_target = node(real_path).target;
         // Kept as it is, dangling or not (the container may mount its target); but say so.
         struct stat target {};
         if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))
@@ -163,9 +192,8 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
         if (errno != 0) throw SystemError("cannot read directory", dir, errno);
         for (const auto& name : names) {
             const std::string child = join_path(dir, name);
-            struct stat st {};
-            if (lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
             if (claimed(child)) continue;
+            const struct stat st = node(child).st;
             add_node(child, st, files);
             if (S_ISDIR(st.st_mode)) stack.push_back(child);
         }

@@ -8,6 +8,7 @@
 
 #include <functional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "closure/plan.h"
@@ -45,7 +46,19 @@ class HostPaths {
     // Symlinks on the way to its parent are kept as usual. Regular files go to `files`.
     void add_entry(const std::string& path, std::vector<std::string>* files = nullptr);
 
+    // lstat(2) of a host path, from the cache: 0, or the errno.
+    int lstat(const std::string& path, struct stat& st);
+
   private:
+    // What lstat(2) (and, for a symlink, readlink(2)) said of a host path. Each path is asked
+    // once per build: a closure meets "/", "/usr" and "/usr/lib" thousands of times.
+    struct Node {
+        struct stat st;
+        std::string target;  // symlinks only
+    };
+    const Node& node(const std::string& path);  // throws SystemError naming the path
+    const Node* find_node(const std::string& path, int& error);
+
     void add_tree(const std::string& real_dir, std::vector<std::string>* files);
     void add_node(const std::string& real_path, const struct stat& st,
                   std::vector<std::string>* files);
@@ -54,6 +67,8 @@ class HostPaths {
     Plan& plan_;
     const Reporter& reporter_;
     Claim claim_;
+    std::unordered_map<std::string, Node> nodes_;
+    std::unordered_map<std::string, ResolvedPath> resolved_;  // never resolved twice
 };
 
 // Lexically join and clean an absolute path: collapse "//" and ".", keep "..".

@@ -417,9 +417,11 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
             if (excluded) continue;
             struct stat st {};
             const std::string on_host = host_path(canonical(target));
-            if (::lstat(on_host.c_str(), &st) != 0) {
-                if (errno != ENOENT && errno != ENOTDIR)
-                    throw SystemError("cannot stat", on_host, errno);
+            const int error = lstat_ ? lstat_(on_host, st)
+                                     : (::lstat(on_host.c_str(), &st) == 0 ? 0 : errno);
+            if (error != 0) {
+                if (error != ENOENT && error != ENOTDIR)
+                    throw SystemError("cannot stat", on_host, error);
                 missing.insert(target);
             } else if (S_ISDIR(st.st_mode)) {
                 directories.insert(target);

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -176,7 +177,13 @@ class InstalledFiles {
     PackageFiles files_of(const std::vector<const DpkgPackage*>& packages,
                           const FileSelection& selection = {}) const;
 
+    // Where files_of gets lstat(2) of a host path: 0, or the errno. The closure shares its
+    // cache with it, so that each path is asked of the kernel once.
+    using Lstat = std::function<int(const std::string& host_path, struct stat& st)>;
+    void set_lstat(Lstat lstat) { lstat_ = std::move(lstat); }
+
   private:
+    Lstat lstat_;
     struct Listing {
         const DpkgPackage* package;
         const std::string* path;  // as listed: in the database's cached file list or conffiles
