@@ -200,7 +200,9 @@ void write_file_at(int dirfd, const char* name, const std::string& text, const f
         if (n < 0) throw SystemError("cannot write", shown, errno);
         done += static_cast<size_t>(n);
     }
-    if (fsync(fd.get()) != 0) throw SystemError("cannot sync", shown, errno);
+    // No fsync: like cp and tar, the bundle is as durable as the page cache makes it (syncing
+    // config.json alone would not make the rootfs's files survive a power cut either), and the
+    // rename already makes it appear whole to every process.
 }
 
 bool source_is_file(const MountSpec& m) {
@@ -210,9 +212,38 @@ bool source_is_file(const MountSpec& m) {
 
 }  // namespace
 
+namespace {
+
+// Whether files are hard-linked. A writable root must never reach host files through a hard
+// link unless the user asked for exactly that on the command line.
+bool use_hardlinks(const ContainerSpec& spec, const BuildOptions& options,
+                   const Reporter& reporter) {
+    switch (spec.link.value_or(LinkMode::Copy)) {
+        case LinkMode::Copy:
+            return false;
+        case LinkMode::Auto:
+            return spec.readonly;
+        case LinkMode::Hardlink:
+            if (spec.readonly) return true;
+            if (!options.allow_writable_hardlinks)
+                throw SpecError(
+                    "link \"hardlink\" with a writable root: the container could change host "
+                    "files through the hard links; make the root read-only (--readonly), use "
+                    "link \"auto\", or pass --link hardlink on the command line to accept it");
+            reporter.warn(
+                "--link hardlink with a writable root: the container can change host files "
+                "through the hard links (--readonly prevents it)");
+            return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
                   const Reporter& reporter) {
     check_spec(spec);
+    const bool hardlink = use_hardlinks(spec, options, reporter);
     const fs::path& output = options.output;
     if (output.empty()) throw SpecError("no output directory given (-o DIR)");
     if (output.filename().empty() || output.filename() == "." || output.filename() == "..")
@@ -251,7 +282,16 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (!rootfs) throw SystemError("cannot open", temp.path() / "rootfs", errno);
 
     RootfsWriter writer(std::move(rootfs));
-    writer.write(closure.plan);
+    if (options.progress) options.progress->start("ocitools: writing rootfs");
+    const WriteStats written = writer.write(
+        closure.plan, WriteOptions{.hardlink = hardlink, .jobs = options.jobs,
+                                   .progress = options.progress});
+    if (options.progress) options.progress->finish();
+    if (written.not_linked != 0 && spec.link == LinkMode::Hardlink)
+        reporter.warn(std::to_string(written.not_linked) + " of " +
+                      std::to_string(written.files) +
+                      " files were copied, not hard-linked (the first: " +
+                      written.not_linked_example + ")");
     // The process user is looked up in the rootfs's /etc/passwd and /etc/group, as the runtime
     // and `id` inside will see them; the minimal files are written where the closure has none.
     const EtcFiles etc = EtcFiles::read(writer);

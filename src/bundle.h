@@ -10,6 +10,7 @@
 
 #include "closure/closure.h"
 #include "oci/runtime_config.h"
+#include "progress.h"
 #include "reporter.h"
 #include "spec/container_spec.h"
 
@@ -29,6 +30,11 @@ struct BuildOptions {
     std::string host_search_path;  // the host PATH, to find a bare program name
     HostIds builder = HostIds::current();
     ClosureOptions closure = ClosureOptions::from_environment();  // Nix store, packages
+    unsigned jobs = 0;  // copying threads; 0: one per core, at most 8
+    // spec.link == hardlink with a writable root is refused unless this is set (the user typed
+    // --link hardlink); it is then only warned about.
+    bool allow_writable_hardlinks = false;
+    Progress* progress = nullptr;  // files and bytes written, when set
 };
 
 // What the config depends on besides the spec and the closure.

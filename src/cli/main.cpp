@@ -47,7 +47,7 @@ struct RequestFlags {
         app.add_option(
             "--spec", spec_file,
             "JSON spec (keys: args, mounts, readonly, include, packages, env, cwd, user, "
-            "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
+            "hostname, terminal, rootless, capAdd, capDrop, link, os, arch)");
         app.add_option("--include", include,
                        "Host path to copy into the rootfs (a directory recursively); repeatable")
             ->allow_extra_args(false);
@@ -176,6 +176,17 @@ int main(int argc, char** argv) {
     build->add_option("-v,--volume", volume_flags, "Add a bind mount: SOURCE:DEST[:ro]; repeatable")
         ->allow_extra_args(false);
     build->add_flag("--force", force, "Replace DIR if it exists");
+    std::string link;
+    build
+        ->add_option("--link", link,
+                     "How files reach the rootfs: copy (default; in-kernel, reflinked where the "
+                     "filesystem can), hardlink (no copy; the container shares the host's files, "
+                     "so it needs --readonly, or this flag given here, with a warning), auto "
+                     "(hardlink when --readonly and on the same filesystem, else copy)")
+        ->check(CLI::IsMember({"copy", "hardlink", "auto"}));
+    unsigned jobs = 0;
+    build->add_option("-j,--jobs", jobs,
+                      "Copying threads (default: one per core, at most 8)");
     ProcessFlags process_flags;
     process_flags.add_to(*build);
 
@@ -226,6 +237,14 @@ int main(int argc, char** argv) {
             process_flags.apply(*build, spec);
             BuildOptions options{output, force, host_path_env()};
             options.closure = build_flags.closure_options();
+            if (build->count("--link")) {
+                spec.link = parse_link_mode(link, "--link");
+                options.allow_writable_hardlinks = spec.link == LinkMode::Hardlink;
+            }
+            options.jobs = jobs;
+            // A progress line only on a terminal; nothing otherwise.
+            Progress progress(STDERR_FILENO, isatty(STDERR_FILENO) == 1);
+            options.progress = &progress;
             build_bundle(spec, options, reporter);
         } else if (*closure_cmd) {
             const ContainerSpec spec = closure_flags.spec(reporter);

@@ -9,7 +9,12 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <atomic>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "cancel.h"
@@ -49,7 +54,169 @@ void split_last(const std::string& rel, std::string& parent, std::string& name) 
     }
 }
 
+[[noreturn]] void no_longer_regular(const std::string& source) {
+    throw ClosureError(quote(source) + " is no longer a regular file");
+}
+
+// Copy the open regular file `in` (whose fstat is `st`) to a new file `name` in `dir` (which
+// names job.dest). O_EXCL: an existing name, even a symlink, is an error. Returns the bytes
+// copied.
+std::uint64_t copy_to(int dir, const std::string& name, int in, const struct stat& st,
+                      const FileJob& job) {
+    UniqueFd out(openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                        0600));
+    if (!out) throw SystemError("cannot create", job.dest, errno);
+    copy_file_data(in, out.get(), st.st_size, st.st_blocks, job.source, job.dest);
+    if (fchmod(out.get(), job.mode) != 0) throw SystemError("cannot set mode of", job.dest, errno);
+    const struct timespec times[2] = {job.mtime, job.mtime};
+    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", job.dest, errno);
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+UniqueFd open_source(const std::string& source, struct stat& st) {
+    UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+    if (!in) throw SystemError("cannot open", source, errno);
+    if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", source, errno);
+    if (!S_ISREG(st.st_mode)) no_longer_regular(source);
+    return in;
+}
+
 }  // namespace
+
+unsigned copy_jobs(unsigned requested) {
+    if (requested != 0) return std::min(requested, 64u);
+    return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+}
+
+// The regular files, grouped by the directory they go to, and the threads that write them once
+// every directory exists. One thread per directory at a time: creating files in one directory
+// takes its lock (i_rwsem) in the kernel, so threads sharing a directory would only wait for
+// each other. The largest groups go first, so no thread is left with a long one at the end.
+// The first error stops every thread at its next file; run() throws it.
+struct RootfsWriter::Pool {
+    Pool(int root, const WriteOptions& options)
+        : root_(root),
+          hardlink_(options.hardlink),
+          jobs_(copy_jobs(options.jobs)),
+          progress_(options.progress) {}
+
+    void add(FileJob job) {
+        std::string parent, name;
+        split_last(relative(job.dest), parent, name);
+        auto [it, added] = group_of_.emplace(parent, groups_.size());
+        if (added) groups_.push_back(Group{parent, {}});
+        groups_[it->second].files.push_back(std::move(job));
+        if (progress_) progress_->add_files(1);
+    }
+
+    WriteStats run() {
+        std::stable_sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) {
+            return a.files.size() > b.files.size();
+        });
+        const size_t threads = std::min<size_t>(jobs_, groups_.size());
+        std::vector<std::thread> workers;
+        try {
+            for (size_t i = 1; i < threads; ++i) workers.emplace_back([this] { work(); });
+        } catch (...) {
+            failed_ = true;  // could not start a thread: stop those started, then throw
+            for (auto& t : workers) t.join();
+            throw;
+        }
+        work();  // this thread too
+        for (auto& t : workers) t.join();
+        if (error_) std::rethrow_exception(error_);
+        return stats_;
+    }
+
+  private:
+    struct Group {
+        std::string dir;  // relative to the rootfs, "." for "/"
+        std::vector<FileJob> files;
+    };
+
+    void work() noexcept {
+        WriteStats mine;
+        try {
+            for (size_t i; !failed_ && (i = next_++) < groups_.size();) write_group(groups_[i], mine);
+        } catch (...) {
+            std::lock_guard lock(mutex_);
+            if (!error_) error_ = std::current_exception();
+            failed_ = true;
+        }
+        std::lock_guard lock(mutex_);
+        stats_.files += mine.files;
+        stats_.linked += mine.linked;
+        stats_.bytes_copied += mine.bytes_copied;
+        stats_.not_linked += mine.not_linked;
+        if (stats_.not_linked_example.empty()) stats_.not_linked_example = mine.not_linked_example;
+    }
+
+    void write_group(const Group& group, WriteStats& stats) {
+        // Opened beneath the rootfs with no symlink on the way; each file is then created in it
+        // by its name alone.
+        UniqueFd dir(sys_openat2(root_, group.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
+                                 kStrict));
+        if (!dir) throw SystemError("cannot open rootfs directory", "/" + group.dir, errno);
+        for (const FileJob& job : group.files) {
+            if (failed_) return;
+            throw_if_cancelled();
+            const std::string name = job.dest.substr(job.dest.rfind('/') + 1);
+            ++stats.files;
+            struct stat st {};
+            if (hardlink_ && link(job, dir.get(), name, st, stats)) {
+                ++stats.linked;
+            } else {
+                UniqueFd in = open_source(job.source, st);
+                stats.bytes_copied += copy_to(dir.get(), name, in.get(), st, job);
+            }
+            if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
+        }
+    }
+
+    // Hard-link job.source as `name` in `dir`, and fstat the link into `st`. False, with the
+    // reason noted, when this file cannot be linked and must be copied.
+    bool link(const FileJob& job, int dir, const std::string& name, struct stat& st,
+              WriteStats& stats) {
+        auto refuse = [&](const std::string& why) {
+            if (stats.not_linked++ == 0) stats.not_linked_example = quote(job.source) + why;
+            return false;
+        };
+        // Without AT_SYMLINK_FOLLOW, linkat(2) links the name itself and never follows a
+        // symlink at either end; the new name is created in `dir` alone.
+        if (linkat(AT_FDCWD, job.source.c_str(), dir, name.c_str(), 0) == 0) {
+            // What was linked must still be the regular file the plan saw (a host path swapped
+            // for a symlink meanwhile would have been linked as one).
+            if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+                throw SystemError("cannot stat", job.dest, errno);
+            if (!S_ISREG(st.st_mode)) {
+                (void)unlinkat(dir, name.c_str(), 0);
+                no_longer_regular(job.source);
+            }
+            return true;
+        }
+        if (errno == EXDEV) return refuse(" is on another filesystem");
+        if (errno == EPERM || errno == EACCES)
+            return refuse(": not allowed (fs.protected_hardlinks lets only its owner link it)");
+        if (errno == EMLINK) return refuse(" has too many links");
+        if (errno == ENOENT) {  // the source is gone: say so, as a copy would
+            struct stat gone {};
+            (void)open_source(job.source, gone);
+        }
+        throw SystemError("cannot hard-link " + quote(job.source) + " as", job.dest, errno);
+    }
+
+    const int root_;
+    const bool hardlink_;
+    const unsigned jobs_;
+    Progress* const progress_;
+    std::vector<Group> groups_;
+    std::unordered_map<std::string, size_t> group_of_;
+    std::atomic<size_t> next_{0};
+    std::atomic<bool> failed_{false};
+    std::mutex mutex_;
+    std::exception_ptr error_;
+    WriteStats stats_;
+};
 
 UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, bool create) {
     std::string parent;
@@ -84,28 +251,68 @@ UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, b
     return dir;
 }
 
-void RootfsWriter::write(const Plan& plan) {
+WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
+    made_directories_.insert("/");
     const std::vector<PlanEntry> entries = plan.entries();
-    for (const auto& entry : entries) {
-        throw_if_cancelled();
-        write_entry(entry);
+    WriteStats stats;
+    {
+        Pool pool(root_.get(), options);
+        for (const auto& entry : entries) {
+            throw_if_cancelled();
+            write_entry(entry, pool);
+        }
+        stats = pool.run();
     }
-    // Directory modes and times last, deepest first: adding children changes a directory's
-    // mtime, and a read-only directory could not be filled.
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-        if (it->kind != EntryKind::Directory) continue;
-        std::string name;
-        UniqueFd parent = open_parent(it->path, name, false);
-        if (fchmodat(parent.get(), name.c_str(), it->mode, 0) != 0)
-            throw SystemError("cannot set mode of", it->path, errno);
-        const struct timespec times[2] = {it->mtime, it->mtime};
-        if (utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-            throw SystemError("cannot set times of", it->path, errno);
+    // Names of one host inode inside the store: the later ones link to the first, now written.
+    for (const auto& [first, other] : store_links_) {
+        std::string first_name, other_name;
+        UniqueFd first_parent = open_parent(first, first_name, false);
+        UniqueFd other_parent = open_parent(other.dest, other_name, false);
+        // linkat(2) without AT_SYMLINK_FOLLOW links the name itself, never through a symlink;
+        // both parents were opened beneath the rootfs without symlinks.
+        if (linkat(first_parent.get(), first_name.c_str(), other_parent.get(), other_name.c_str(),
+                   0) == 0)
+            continue;
+        // Too many links (EMLINK) or a filesystem without hard links: copy instead.
+        if (errno != EMLINK && errno != EPERM && errno != EXDEV)
+            throw SystemError("cannot hard-link " + quote(first) + " as", other.dest, errno);
+        struct stat st {};
+        UniqueFd in = open_source(other.source, st);
+        stats.bytes_copied += copy_to(other_parent.get(), other_name, in.get(), st, other);
     }
+    // Directory modes (Nix's are read-only) and times last, deepest first: adding children
+    // changes a directory's mtime, and a read-only directory could not be filled. Store
+    // directories lie beneath the plan's.
+    for (auto it = store_directories_.rbegin(); it != store_directories_.rend(); ++it)
+        set_directory_metadata(*it);
+    for (auto it = entries.rbegin(); it != entries.rend(); ++it)
+        if (it->kind == EntryKind::Directory) set_directory_metadata(*it);
+    return stats;
 }
 
-void RootfsWriter::write_entry(const PlanEntry& entry) {
+void RootfsWriter::set_directory_metadata(const PlanEntry& directory) {
     std::string name;
+    UniqueFd parent = open_parent(directory.path, name, false);
+    if (fchmodat(parent.get(), name.c_str(), directory.mode, 0) != 0)
+        throw SystemError("cannot set mode of", directory.path, errno);
+    const struct timespec times[2] = {directory.mtime, directory.mtime};
+    if (utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+        throw SystemError("cannot set times of", directory.path, errno);
+}
+
+void RootfsWriter::write_entry(const PlanEntry& entry, Pool& pool) {
+    std::string name;
+    if (entry.kind == EntryKind::File) {
+        // Written once every directory exists; its parent must exist by then.
+        std::string parent;
+        split_last(relative(entry.path), parent, name);
+        if (!made_directories_.count("/" + parent)) {
+            (void)open_parent(entry.path, name, true);
+            made_directories_.insert("/" + parent);
+        }
+        pool.add(FileJob{entry.source, entry.path, entry.mode, entry.mtime});
+        return;
+    }
     UniqueFd parent = open_parent(entry.path, name, true);
     switch (entry.kind) {
         case EntryKind::Directory: {
@@ -120,6 +327,7 @@ void RootfsWriter::write_entry(const PlanEntry& entry) {
             // Owner-writable until the final pass sets the real mode.
             if (fchmodat(parent.get(), name.c_str(), 0700, 0) != 0)
                 throw SystemError("cannot set mode of", entry.path, errno);
+            made_directories_.insert(entry.path);
             break;
         }
         case EntryKind::Symlink: {
@@ -131,41 +339,21 @@ void RootfsWriter::write_entry(const PlanEntry& entry) {
             break;
         }
         case EntryKind::File:
-            copy_file(entry, parent.get(), name);
             break;
         case EntryKind::StorePath:
-            copy_store_path(entry, parent.get(), name);
+            copy_store_path(entry, parent.get(), name, pool);
             break;
     }
 }
 
-void RootfsWriter::copy_file(const PlanEntry& entry, int parent, const std::string& name) {
-    UniqueFd in(open(entry.source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!in) throw SystemError("cannot open", entry.source, errno);
-    struct stat st {};
-    if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", entry.source, errno);
-    if (!S_ISREG(st.st_mode))
-        throw ClosureError(quote(entry.source) + " is no longer a regular file");
-    UniqueFd out(
-        sys_openat2(parent, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, kStrict));
-    if (!out) throw SystemError("cannot create", entry.path, errno);
-    copy_file_data(in.get(), out.get(), st.st_size, entry.source, entry.path);
-    if (fchmod(out.get(), entry.mode) != 0)
-        throw SystemError("cannot set mode of", entry.path, errno);
-    const struct timespec times[2] = {entry.mtime, entry.mtime};
-    if (futimens(out.get(), times) != 0)
-        throw SystemError("cannot set times of", entry.path, errno);
-}
-
-// A store path being copied: the directories still to fill, and those whose modes and times are
-// set once filled.
+// A store path being copied: the directories still to fill.
 struct RootfsWriter::TreeCopy {
     std::string store_path;
     std::vector<std::pair<std::string, std::string>> pending;  // (host dir, rootfs dir)
-    std::vector<PlanEntry> directories;                        // in creation order
 };
 
-void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std::string& name) {
+void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std::string& name,
+                                   Pool& pool) {
     const size_t slash = entry.source.rfind('/');
     const std::string source_parent = slash == 0 ? "/" : entry.source.substr(0, slash);
     const std::string source_name = entry.source.substr(slash + 1);
@@ -174,12 +362,13 @@ void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std
     struct stat st {};
     if (fstatat(src.get(), source_name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
         throw SystemError("cannot stat store path", entry.source, errno);
-    TreeCopy copy{entry.source, {}, {}};
-    copy_store_node(copy, src.get(), entry.source, parent, entry.path, name, st);
+    TreeCopy copy{entry.source, {}};
+    copy_store_node(copy, src.get(), entry.source, parent, entry.path, name, st, pool);
 
     // Breadth first over the directories, with an explicit list: deep trees must not exhaust
     // the C++ stack.
     for (size_t i = 0; i < copy.pending.size(); ++i) {
+        throw_if_cancelled();
         const auto [host_dir, rootfs_dir] = copy.pending[i];
         const int raw = open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (raw < 0) throw SystemError("cannot open directory", host_dir, errno);
@@ -207,38 +396,26 @@ void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std
             if (fstatat(dirfd(dir.get()), child.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                 throw SystemError("cannot stat", host_path, errno);
             copy_store_node(copy, dirfd(dir.get()), host_path, out.get(), rootfs_dir + "/" + child,
-                            child, st);
+                            child, st, pool);
         }
-    }
-
-    // Directory modes (Nix's are read-only) and times last, deepest first.
-    for (auto it = copy.directories.rbegin(); it != copy.directories.rend(); ++it) {
-        std::string dir_name;
-        UniqueFd dir_parent = open_parent(it->path, dir_name, false);
-        if (fchmodat(dir_parent.get(), dir_name.c_str(), it->mode, 0) != 0)
-            throw SystemError("cannot set mode of", it->path, errno);
-        const struct timespec times[2] = {it->mtime, it->mtime};
-        if (utimensat(dir_parent.get(), dir_name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
-            throw SystemError("cannot set times of", it->path, errno);
     }
 }
 
 void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path,
                                    int dst_dir, const std::string& dst_path,
-                                   const std::string& name, const struct stat& st) {
+                                   const std::string& name, const struct stat& st, Pool& pool) {
     const std::string src_name = src_path.substr(src_path.rfind('/') + 1);
-    const struct timespec times[2] = {st.st_mtim, st.st_mtim};
     if (S_ISDIR(st.st_mode)) {
         // Owner-writable until filled; the real mode is set last.
         if (mkdirat(dst_dir, name.c_str(), 0700) != 0)
             throw SystemError("cannot create directory", dst_path, errno);
         copy.pending.emplace_back(src_path, dst_path);
-        copy.directories.push_back(PlanEntry{.path = dst_path,
-                                             .kind = EntryKind::Directory,
-                                             .source = src_path,
-                                             .link_target = {},
-                                             .mode = st.st_mode & 07777,
-                                             .mtime = st.st_mtim});
+        store_directories_.push_back(PlanEntry{.path = dst_path,
+                                               .kind = EntryKind::Directory,
+                                               .source = src_path,
+                                               .link_target = {},
+                                               .mode = st.st_mode & 07777,
+                                               .mtime = st.st_mtim});
         return;
     }
     if (S_ISLNK(st.st_mode)) {
@@ -246,36 +423,22 @@ void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::strin
         if (symlinkat(target.c_str(), dst_dir, name.c_str()) != 0)
             throw SystemError("cannot create symlink", dst_path, errno);
         // Best effort: some filesystems refuse times on symlinks.
+        const struct timespec times[2] = {st.st_mtim, st.st_mtim};
         (void)utimensat(dst_dir, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
         return;
     }
     if (!S_ISREG(st.st_mode))
         throw ClosureError("store path " + quote(copy.store_path) + " holds " + quote(src_path) +
                            ", which is not a regular file, directory or symlink");
-    const auto inode = std::make_pair(st.st_dev, st.st_ino);
+    FileJob job{src_path, dst_path, st.st_mode & 07777, st.st_mtim};
     if (st.st_nlink > 1) {
-        if (auto it = store_inodes_.find(inode); it != store_inodes_.end()) {
-            std::string first_name;
-            UniqueFd first_parent = open_parent(it->second, first_name, false);
-            // linkat(2) without AT_SYMLINK_FOLLOW links the name itself, never through a
-            // symlink; both parents were opened beneath the rootfs without symlinks.
-            if (linkat(first_parent.get(), first_name.c_str(), dst_dir, name.c_str(), 0) == 0)
-                return;
-            // Too many links (EMLINK) or a filesystem without hard links: copy instead.
-            if (errno != EMLINK && errno != EPERM && errno != EXDEV)
-                throw SystemError("cannot hard-link " + quote(it->second) + " as", dst_path, errno);
+        const auto [it, first] = store_inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), dst_path);
+        if (!first) {
+            store_links_.emplace_back(it->second, std::move(job));
+            return;
         }
     }
-    UniqueFd in(openat(src_dir, src_name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-    if (!in) throw SystemError("cannot open", src_path, errno);
-    UniqueFd out(
-        sys_openat2(dst_dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600, kStrict));
-    if (!out) throw SystemError("cannot create", dst_path, errno);
-    copy_file_data(in.get(), out.get(), st.st_size, src_path, dst_path);
-    if (fchmod(out.get(), st.st_mode & 07777) != 0)
-        throw SystemError("cannot set mode of", dst_path, errno);
-    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", dst_path, errno);
-    if (st.st_nlink > 1) store_inodes_.emplace(inode, dst_path);
+    pool.add(std::move(job));
 }
 
 void RootfsWriter::make_directory(const std::string& path) {

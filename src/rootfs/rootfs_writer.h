@@ -5,19 +5,54 @@
 // plan are recreated, never followed. A Nix store path is copied whole: its tree with modes and
 // times (Nix fixes every mtime at 1), and files hard-linked on the host (within a store path, or
 // across store paths by `nix-store --optimise`) hard-linked in the rootfs.
+//
+// Writing is a pipeline: this thread lays out directories and symlinks in plan order and hands
+// each regular file to a small pool of workers, which copy (or hard-link) it; directory modes
+// and times, and the hard links between copies, come once every file is there.
 #pragma once
 
 #include <sys/stat.h>
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "closure/plan.h"
+#include "progress.h"
 #include "unique_fd.h"
 
 namespace ocitools {
+
+struct WriteOptions {
+    // Hard-link regular files to the host's instead of copying them. A file that cannot be
+    // linked (another filesystem, fs.protected_hardlinks, too many links) is copied.
+    bool hardlink = false;
+    unsigned jobs = 0;             // copying threads; 0: one per core, at most 8
+    Progress* progress = nullptr;  // counts files and bytes when set
+};
+
+struct WriteStats {
+    std::uint64_t files = 0;         // regular files written, by copy or link
+    std::uint64_t linked = 0;        // of which hard links to the host's files
+    std::uint64_t bytes_copied = 0;  // bytes of the copied ones
+    std::uint64_t not_linked = 0;    // hardlink asked for, but copied
+    std::string not_linked_example;  // the first of those, and why
+};
+
+// A regular file to write: the host file, where it goes, and its mode and times.
+struct FileJob {
+    std::string source;
+    std::string dest;  // absolute in the rootfs
+    mode_t mode = 0;
+    struct timespec mtime {};
+};
+
+// The number of copying threads for `requested` (0: automatic).
+unsigned copy_jobs(unsigned requested);
 
 class RootfsWriter {
   public:
@@ -25,8 +60,9 @@ class RootfsWriter {
     explicit RootfsWriter(UniqueFd root) : root_(std::move(root)) {}
 
     // Write every entry; directories get their modes and times last, so a read-only directory
-    // can still be filled.
-    void write(const Plan& plan);
+    // can still be filled. On an error or a cancel, the workers stop and the first error is
+    // thrown once they have.
+    WriteStats write(const Plan& plan, const WriteOptions& options = {});
 
     // Create an empty directory (mode 0755) at `path`, with missing parents.
     void make_directory(const std::string& path);
@@ -47,19 +83,23 @@ class RootfsWriter {
     void create_file(const std::string& path, const std::string& content, mode_t mode);
 
   private:
-    UniqueFd open_parent(const std::string& path, std::string& name, bool create);
-    void write_entry(const PlanEntry& entry);
-    void copy_file(const PlanEntry& entry, int parent, const std::string& name);
-    void copy_store_path(const PlanEntry& entry, int parent, const std::string& name);
+    struct Pool;
     struct TreeCopy;
+    UniqueFd open_parent(const std::string& path, std::string& name, bool create);
+    void write_entry(const PlanEntry& entry, Pool& pool);
+    void copy_store_path(const PlanEntry& entry, int parent, const std::string& name, Pool& pool);
     void copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path, int dst_dir,
                          const std::string& dst_path, const std::string& name,
-                         const struct stat& st);
+                         const struct stat& st, Pool& pool);
+    void set_directory_metadata(const PlanEntry& directory);
 
     UniqueFd root_;
     // Store files written so far, by host (device, inode) -> rootfs path: the next name of the
-    // same inode becomes a hard link to it.
+    // same inode becomes a hard link to it, once the first is written.
     std::map<std::pair<dev_t, ino_t>, std::string> store_inodes_;
+    std::vector<std::pair<std::string, FileJob>> store_links_;  // (first name, another)
+    std::vector<PlanEntry> store_directories_;                      // in creation order
+    std::unordered_set<std::string> made_directories_;  // rootfs directories known to exist
 };
 
 }  // namespace ocitools

@@ -217,13 +217,15 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
                 spec.terminal = value.get<bool>();
             else
                 spec.rootless = value.get<bool>();
+        } else if (key == "link") {
+            spec.link = parse_link_mode(as_string(value, origin, key), origin + ": key \"link\"");
         } else if (key == "capAdd" || key == "capDrop") {
             (key == "capAdd" ? spec.cap_add : spec.cap_drop) = parse_capabilities(
                 as_strings(value, origin, key), origin + ": key \"" + key + "\"");
         } else {
             fail(origin, key,
                  "unknown key (expected args, mounts, readonly, include, packages, env, cwd, user, "
-                 "hostname, terminal, rootless, capAdd, capDrop, os, arch)");
+                 "hostname, terminal, rootless, capAdd, capDrop, link, os, arch)");
         }
     }
     return spec;

@@ -1,7 +1,7 @@
 // ContainerSpec: the user's request, parsed and checked at the boundary. The JSON keys are those
 // of nixpkgs' ociTools.buildContainer (args, mounts, readonly, os, arch), so `nix eval --json` of
 // its attribute set can feed us, plus ocitools' own: include, and the process settings named like
-// the command-line flags (env, cwd, user, hostname, terminal, rootless, capAdd, capDrop).
+// the command-line flags (env, cwd, user, hostname, terminal, rootless, capAdd, capDrop, link).
 #pragma once
 
 #include <filesystem>
@@ -12,6 +12,7 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "reporter.h"
+#include "spec/link_mode.h"
 #include "spec/process_user.h"
 
 namespace ocitools {
@@ -47,6 +48,10 @@ struct ContainerSpec {
     std::optional<bool> rootless;      // unset: rootless when a non-root user builds
     std::vector<std::string> cap_add;  // canonical names (CAP_NET_RAW) or ALL
     std::vector<std::string> cap_drop;
+
+    // How files reach the rootfs; copy when unset. A hard-linked writable root is refused unless
+    // asked for on the command line (BuildOptions::allow_writable_hardlinks).
+    std::optional<LinkMode> link;
 };
 
 // Parse a spec document. `origin` names it in error messages (a file name). Unknown keys, wrong

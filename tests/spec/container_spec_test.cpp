@@ -223,6 +223,18 @@ TEST(ContainerSpec, BadProcessKeysAreNamed) {
                           "key \"hostname\" (--hostname) -bad: not a hostname");
 }
 
+TEST(ContainerSpec, LinkModeIsParsedAndChecked) {
+    EXPECT_FALSE(parse(R"({"args": ["x"]})").link);
+    EXPECT_EQ(parse(R"({"args": ["x"], "link": "hardlink"})").link, LinkMode::Hardlink);
+    EXPECT_EQ(parse(R"({"args": ["x"], "link": "auto"})").link, LinkMode::Auto);
+    EXPECT_EQ(parse(R"({"args": ["x"], "link": "copy"})").link, LinkMode::Copy);
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "link": "symlink"})"), SpecError,
+                          "spec.json: key \"link\": symlink is not a link mode (expected copy, "
+                          "hardlink or auto)");
+    EXPECT_ERROR_CONTAINS(parse(R"({"args": ["x"], "link": true})"), SpecError,
+                          "key \"link\": expected a string");
+}
+
 TEST(SetEnv, ReplacesInPlaceAndChecksTheForm) {
     std::vector<std::string> env = {"PATH=/bin", "A=1"};
     set_env(env, "PATH=/usr/bin", "--env");

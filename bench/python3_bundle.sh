@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# A python3 bundle, closure included, against `tar c | tar x` of the same files (what nixpkgs'
+# buildContainer does with its closure: two processes, every byte through a pipe). ocitools is
+# timed in copy mode and with hard links (--link auto --readonly); tar is given the very paths
+# `ocitools closure` lists, so both write the same tree, on the filesystem of the sources (for
+# the hard links), with warm caches (each command runs once before timing). Nothing is deleted
+# between runs: ext4 passes over inodes freed in the last minute when it allocates new ones, so
+# a loop of create-and-delete would time that scan rather than the copies.
+# Usage: bench/python3_bundle.sh OCITOOLS [RUNS]
+set -euo pipefail
+ocitools=$1
+runs=${2:-5}
+
+if dpkg-query -W -f='${Status}' python3 2>/dev/null | grep -q 'ok installed'; then
+    what="python3 (\`--package python3\`)"
+    request=(--package python3 -- python3 -c pass)
+else  # no Debian python3: a large ELF closure instead
+    what="/usr/bin (\`--include /usr/bin\`)"
+    request=(--include /usr/bin -- /bin/true)
+fi
+
+work=$(mktemp -d /var/tmp/ocitools-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+"$ocitools" closure "${request[@]}" | sed 's|^/||' > "$work/list"
+paths=$(wc -l < "$work/list")
+
+n=0
+ours_copy() { "$ocitools" build-container -o "$work/copy$n" "${request[@]}" >/dev/null 2>&1; }
+ours_link() {
+    "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}" \
+        >/dev/null 2>&1
+}
+tar_pipe() {
+    mkdir "$work/tar$n" &&
+        tar -C / -cf - --no-recursion -T "$work/list" | tar -C "$work/tar$n" -xf -
+}
+now() { date +%s.%N; }
+timed() { local t0; t0=$(now); "$@"; echo "$(now) - $t0" | bc -l; }
+min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
+
+ours_copy; ours_link; tar_pipe  # warm the caches
+bytes=$(du -sb --apparent-size "$work/tar0" | cut -f1)
+best_copy=999999 best_link=999999 best_tar=999999
+for n in $(seq "$runs"); do
+    best_copy=$(min "$(timed ours_copy)" "$best_copy")
+    best_link=$(min "$(timed ours_link)" "$best_link")
+    best_tar=$(min "$(timed tar_pipe)" "$best_tar")
+done
+
+# Peak RSS in KiB, from one more run of each.
+n=rss
+rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
+rss_copy=$(rss_of "$ocitools" build-container -o "$work/copy$n" "${request[@]}")
+rss_link=$(rss_of "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}")
+rss_tar=$(rss_of tar -C / -cf /dev/null --no-recursion -T "$work/list")
+
+printf '| Bundle of %s, closure included (%d paths, %.0f MiB), copy mode, vs `tar c \\| tar x` of the same paths | %.3f s | %.3f s | **%.2fx** (goal: 0.5x or less) | %s KiB (tar c: %s KiB) |\n' \
+    "$what" "$paths" "$(echo "$bytes / 1048576" | bc -l)" "$best_copy" "$best_tar" \
+    "$(echo "$best_copy / $best_tar" | bc -l)" "$rss_copy" "$rss_tar"
+printf '| The same bundle with hard links (`--link auto --readonly`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | **%.2fx** (goal: 0.1x or less) | %s KiB |\n' \
+    "$best_link" "$best_tar" "$(echo "$best_link / $best_tar" | bc -l)" "$rss_link"

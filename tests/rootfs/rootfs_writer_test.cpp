@@ -1,0 +1,171 @@
+// The rootfs writer's pipeline: the same tree whatever the number of threads, hard links where
+// asked and possible, copies where not, and errors from any thread reported, never hung on.
+#include "rootfs/rootfs_writer.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <string>
+
+#include "error.h"
+#include "test_support.h"
+
+namespace ocitools {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::read_text;
+using testing::ScratchDir;
+using testing::write_text;
+
+PlanEntry entry_for(const fs::path& host) {
+    struct stat st {};
+    EXPECT_EQ(lstat(host.c_str(), &st), 0) << host;
+    PlanEntry e{.path = host.string(),
+                .kind = EntryKind::File,
+                .source = host.string(),
+                .link_target = {},
+                .mode = st.st_mode & 07777,
+                .mtime = st.st_mtim};
+    if (S_ISDIR(st.st_mode)) e.kind = EntryKind::Directory;
+    return e;
+}
+
+// A plan of `dirs` directories of `files` files each under `src`, and the directories above.
+Plan tree_plan(const fs::path& src, int dirs, int files) {
+    Plan plan;
+    for (int d = 0; d < dirs; ++d)
+        for (int f = 0; f < files; ++f)
+            write_text(src / ("d" + std::to_string(d)) / ("f" + std::to_string(f)),
+                       std::string(static_cast<size_t>(f * 100 + d), 'x'));
+    fs::permissions(src / "d0/f1", fs::perms(0750));
+    for (fs::path p = src; p != p.parent_path(); p = p.parent_path())
+        if (p != "/") plan.add(entry_for(p));
+    for (const auto& e : fs::recursive_directory_iterator(src)) plan.add(entry_for(e.path()));
+    return plan;
+}
+
+// Every path under `root`: type, mode, size, mtime and content.
+std::map<std::string, std::string> listing(const fs::path& root) {
+    std::map<std::string, std::string> out;
+    for (const auto& e : fs::recursive_directory_iterator(root)) {
+        struct stat st {};
+        lstat(e.path().c_str(), &st);
+        std::string line = std::to_string(st.st_mode) + " " + std::to_string(st.st_size) + " " +
+                           std::to_string(st.st_mtim.tv_sec) + "." +
+                           std::to_string(st.st_mtim.tv_nsec);
+        if (S_ISREG(st.st_mode)) line += " " + read_text(e.path());
+        out[fs::relative(e.path(), root).string()] = line;
+    }
+    return out;
+}
+
+WriteStats write_plan(const Plan& plan, const fs::path& root, const WriteOptions& options) {
+    fs::create_directories(root);
+    RootfsWriter writer(UniqueFd(open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC)));
+    return writer.write(plan, options);
+}
+
+ino_t inode(const fs::path& path) {
+    struct stat st {};
+    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+    return st.st_ino;
+}
+
+fs::path in_root(const fs::path& root, const fs::path& host) {
+    return root / host.relative_path();
+}
+
+TEST(RootfsWriter, AnyNumberOfThreadsWritesTheSameTree) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 7, 9);
+    Progress progress(-1, false);
+    const WriteStats one = write_plan(plan, dir / "one", {.jobs = 1});
+    const WriteStats four = write_plan(plan, dir / "four", {.jobs = 4, .progress = &progress});
+    EXPECT_EQ(one.files, 63u);
+    EXPECT_EQ(four.files, 63u);
+    EXPECT_EQ(one.bytes_copied, four.bytes_copied);
+    EXPECT_EQ(progress.files_done(), 63u);
+    EXPECT_EQ(progress.bytes_done(), four.bytes_copied);
+    const auto expected = listing(dir / "one");
+    EXPECT_EQ(listing(dir / "four"), expected);
+    // The copies are the sources, with their modes and times.
+    const fs::path f1 = dir / "src/d0/f1";
+    EXPECT_EQ(expected.at(fs::relative(in_root(dir / "one", f1), dir / "one").string()),
+              listing(dir / "src").at("d0/f1"));
+    EXPECT_NE(inode(in_root(dir / "one", f1)), inode(f1));  // copies, not links
+}
+
+TEST(RootfsWriter, HardLinksShareTheHostInode) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 3, 4);
+    const WriteStats stats = write_plan(plan, dir / "root", {.hardlink = true, .jobs = 2});
+    EXPECT_EQ(stats.files, 12u);
+    EXPECT_EQ(stats.linked, 12u);
+    EXPECT_EQ(stats.not_linked, 0u);
+    EXPECT_EQ(stats.bytes_copied, 0u);
+    const fs::path f = dir / "src/d2/f3";
+    EXPECT_EQ(inode(in_root(dir / "root", f)), inode(f));
+    EXPECT_EQ(fs::hard_link_count(f), 2u);
+}
+
+TEST(RootfsWriter, FilesOnAnotherFilesystemAreCopiedWhenLinksAreAsked) {
+    ScratchDir dir;
+    // /dev/shm is a tmpfs on Linux; the scratch directory is not (it is TMPDIR or /tmp).
+    std::string shm_pattern = "/dev/shm/ocitools-test-XXXXXX";
+    if (!mkdtemp(shm_pattern.data())) GTEST_SKIP() << "no /dev/shm";
+    const fs::path shm = shm_pattern;
+    struct stat a {}, b {};
+    stat(shm.c_str(), &a);
+    stat(dir.path().c_str(), &b);
+    if (a.st_dev == b.st_dev) {
+        fs::remove_all(shm);
+        GTEST_SKIP() << "/dev/shm is on the scratch directory's filesystem";
+    }
+    write_text(shm / "other", "from tmpfs");
+    Plan plan = tree_plan(dir / "src", 1, 2);
+    for (fs::path p = shm; p != "/"; p = p.parent_path()) plan.add(entry_for(p));
+    plan.add(entry_for(shm / "other"));
+    const WriteStats stats = write_plan(plan, dir / "root", {.hardlink = true});
+    fs::remove_all(shm);
+    EXPECT_EQ(stats.files, 3u);
+    EXPECT_EQ(stats.linked, 2u);
+    EXPECT_EQ(stats.not_linked, 1u);
+    EXPECT_NE(stats.not_linked_example.find("/other is on another filesystem"),
+              std::string::npos)
+        << stats.not_linked_example;
+    EXPECT_EQ(read_text(in_root(dir / "root", shm / "other")), "from tmpfs");
+}
+
+TEST(RootfsWriter, AFailingFileIsNamedFromAnyThread) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 6, 20);
+    fs::remove(dir / "src/d3/f7");  // gone between the closure and the copy
+    for (const bool hardlink : {false, true}) {
+        const fs::path root = dir / (hardlink ? "linked" : "copied");
+        EXPECT_ERROR_CONTAINS(write_plan(plan, root, {.hardlink = hardlink, .jobs = 4}),
+                              SystemError,
+                              "cannot open " + (dir / "src/d3/f7").string() +
+                                  ": No such file or directory");
+    }
+}
+
+TEST(RootfsWriter, ASourceSwappedForASymlinkIsNeverWrittenAsOne) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 3);
+    write_text(dir / "secret", "host secret");
+    fs::remove(dir / "src/d0/f2");
+    fs::create_symlink(dir / "secret", dir / "src/d0/f2");  // after the closure saw a file
+    EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "copied", {}), SystemError,
+                          (dir / "src/d0/f2").string());
+    EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "linked", {.hardlink = true}), ClosureError,
+                          "is no longer a regular file");
+    EXPECT_FALSE(fs::exists(fs::symlink_status(in_root(dir / "linked", dir / "src/d0/f2"))));
+}
+
+}  // namespace
+}  // namespace ocitools
