@@ -134,6 +134,8 @@ class ClosureWalk {
         // Read ahead on every core, a window at a time (memory stays bounded), then analyse
         // in order, so the closure and its errors do not depend on the threads.
         constexpr size_t kWindow = 1024;
+        size_t unfollowed = 0;
+        std::string first_unfollowed;
         const unsigned jobs = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
         for (size_t begin = 0; begin < regular.size(); begin += kWindow) {
             throw_if_cancelled();
@@ -141,8 +143,23 @@ class ClosureWalk {
             host_.prefetch({regular.begin() + static_cast<std::ptrdiff_t>(begin),
                             regular.begin() + static_cast<std::ptrdiff_t>(end)},
                            kShebangMax, jobs);
-            for (size_t i = begin; i < end; ++i) analyse(regular[i], /*scripts=*/false, 0);
+            for (size_t i = begin; i < end; ++i) {
+                // dpkg already brought the package's declared dependencies; following its ELF
+                // files only finds undeclared ones. A file that cannot run here (test data for
+                // another system, a deliberately broken object) is copied but not followed.
+                try {
+                    analyse(regular[i], /*scripts=*/false, 0);
+                } catch (const ClosureError& e) {
+                    if (unfollowed++ == 0) first_unfollowed = e.what();
+                } catch (const FormatError& e) {
+                    if (unfollowed++ == 0) first_unfollowed = e.what();
+                }
+            }
         }
+        if (unfollowed != 0)
+            reporter_.warn(std::to_string(unfollowed) +
+                           " package file(s) are ELF objects whose needs cannot be found on this "
+                           "host; copied, not followed (the first: " + first_unfollowed + ")");
         for (const auto& path : files.missing)
             reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
     }

@@ -39,4 +39,20 @@ expect_eq "--exclude drops what it matches" 0 "$excluded"
 err=$("$OCITOOLS" closure --package no-such-package-xyz -- /usr/bin/python3 2>&1) && fail "missing package accepted" || true
 expect_contains "missing package named" "no-such-package-xyz" "$err"
 
+# A package may ship ELF files that cannot run here (golang's debug/elf test data: a FreeBSD
+# executable, deliberately broken objects). dpkg brought its declared dependencies; those files
+# are copied, not followed, with one warning, and the bundle is still built.
+A="$WORK/dpkg-admin"
+D="$WORK/foreign-data"
+mkdir -p "$A/info" "$D"
+printf 'Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\nPackage: foreign\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n' > "$A/status"
+cp /bin/true "$D/freebsd-exec" && patchelf --set-interpreter /libexec/ld-elf.so.1 "$D/freebsd-exec"
+head -c 100 /bin/true > "$D/truncated.so"
+printf '%s\n' "$WORK" "$D" "$D/freebsd-exec" "$D/truncated.so" > "$A/info/foreign.list"
+err=$(DPKG_ADMINDIR="$A" "$OCITOOLS" build-container --package foreign -o "$WORK/foreign" -- /bin/true 2>&1) \
+    || fail "a package with foreign ELF files failed: $err"
+expect_contains "foreign ELF files: one warning with the count" "2 package file(s) are ELF objects whose needs cannot be found" "$err"
+expect_contains "foreign ELF files: the first is named with its cause" "/libexec/ld-elf.so.1 does not exist" "$err"
+check "foreign ELF files are copied all the same" test -f "$WORK/foreign/rootfs$D/freebsd-exec" -a -f "$WORK/foreign/rootfs$D/truncated.so"
+
 finish
