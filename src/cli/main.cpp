@@ -2,10 +2,13 @@
 //   0  success (validate: the bundle is valid)
 //   1  an error: bad input, an I/O failure, an invalid bundle (validate)
 //   2  a command-line usage error
+#include <malloc.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
 #include <optional>
@@ -147,9 +150,33 @@ Reporter stderr_reporter() {
                     [](const std::string& m) { std::cerr << "ocitools: " << m << "\n"; });
 }
 
+// Give the heap its first pages in one system call. A closure touches a few MiB of new heap, and
+// faulting it in a page at a time is slow on virtual machines (here: 4,096 first touches took
+// 56 to 105 ms, one MADV_POPULATE_WRITE of the same 16 MiB 3 to 6 ms). So the heap grows in
+// steps of kHeapStep, one arena serves every thread, and the first step is populated at once.
+// Kernels before 5.14 refuse the madvise; the pages are then faulted as usual.
+void populate_heap() {
+    constexpr size_t kHeapStep = size_t{8} << 20;
+    mallopt(M_ARENA_MAX, 1);
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+    mallopt(M_TOP_PAD, static_cast<int>(kHeapStep));
+    auto* before = static_cast<char*>(sbrk(0));
+    // More than the start-up heap has: it grows by this and kHeapStep. Volatile, or the
+    // compiler drops the pair.
+    void* volatile grow = malloc(1 << 20);
+    free(grow);
+    auto* after = static_cast<char*>(sbrk(0));
+    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+    const uintptr_t begin = (reinterpret_cast<uintptr_t>(before) + page - 1) & ~(page - 1);
+    const uintptr_t end = reinterpret_cast<uintptr_t>(after) & ~(page - 1);
+    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    populate_heap();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "
         "(config.json + rootfs/) that runc, crun or youki can run."};

@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
-# A python3 bundle, closure included, against `tar c | tar x` of the same files (what nixpkgs'
+# A bundle, closure included, against `tar c | tar x` of the same files (what nixpkgs'
 # buildContainer does with its closure: two processes, every byte through a pipe). ocitools is
 # timed in copy mode and with hard links (--link auto --readonly); tar is given the very paths
 # `ocitools closure` lists, so both write the same tree, on the filesystem of the sources (for
 # the hard links), with warm caches (each command runs once before timing). Nothing is deleted
 # between runs: ext4 passes over inodes freed in the last minute when it allocates new ones, so
 # a loop of create-and-delete would time that scan rather than the copies.
-# Usage: bench/python3_bundle.sh OCITOOLS [RUNS]
+# Usage: bench/bundle.sh OCITOOLS WHAT RUNS REQUEST... (the build-container arguments after -o)
 set -euo pipefail
 ocitools=$1
-runs=${2:-5}
-
-if dpkg-query -W -f='${Status}' python3 2>/dev/null | grep -q 'ok installed'; then
-    what="python3 (\`--package python3\`)"
-    request=(--package python3 -- python3 -c pass)
-else  # no Debian python3: a large ELF closure instead
-    what="/usr/bin (\`--include /usr/bin\`)"
-    request=(--include /usr/bin -- /bin/true)
-fi
+what=$2
+runs=$3
+shift 3
+request=("$@")
 
 work=$(mktemp -d /var/tmp/ocitools-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
@@ -57,5 +52,5 @@ rss_tar=$(rss_of tar -C / -cf /dev/null --no-recursion -T "$work/list")
 printf '| Bundle of %s, closure included (%d paths, %.0f MiB), copy mode, vs `tar c \\| tar x` of the same paths | %.3f s | %.3f s | **%.2fx** (goal: 0.5x or less) | %s KiB (tar c: %s KiB) |\n' \
     "$what" "$paths" "$(echo "$bytes / 1048576" | bc -l)" "$best_copy" "$best_tar" \
     "$(echo "$best_copy / $best_tar" | bc -l)" "$rss_copy" "$rss_tar"
-printf '| The same bundle with hard links (`--link auto --readonly`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | **%.2fx** (goal: 0.1x or less) | %s KiB |\n' \
-    "$best_link" "$best_tar" "$(echo "$best_link / $best_tar" | bc -l)" "$rss_link"
+printf '| The same bundle of %s with hard links (`--link auto --readonly`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | **%.2fx** (goal: 0.1x or less) | %s KiB |\n' \
+    "$what" "$best_link" "$best_tar" "$(echo "$best_link / $best_tar" | bc -l)" "$rss_link"
