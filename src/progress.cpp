@@ -14,12 +14,11 @@ void Progress::start(const std::string& what) {
     files_total_ = files_done_ = bytes_done_ = 0;
     if (!enabled_) return;
     stop_ = false;
+    draw();  // at once: a step that ends before the thread runs has still been shown
     ticker_ = std::thread([this] {
         std::unique_lock lock(mutex_);
-        while (!stop_) {
+        while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; }))
             draw();
-            wake_.wait_for(lock, std::chrono::milliseconds(100));
-        }
     });
 }
 

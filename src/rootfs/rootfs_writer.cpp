@@ -148,7 +148,10 @@ struct RootfsWriter::Pool {
         stats_.linked += mine.linked;
         stats_.bytes_copied += mine.bytes_copied;
         stats_.not_linked += mine.not_linked;
-        if (stats_.not_linked_example.empty()) stats_.not_linked_example = mine.not_linked_example;
+        if (!mine.not_linked_example.empty() &&
+            (stats_.not_linked_example.empty() ||
+             mine.not_linked_example < stats_.not_linked_example))
+            stats_.not_linked_example = mine.not_linked_example;
     }
 
     void write_group(const Group& group, WriteStats& stats) {
@@ -177,8 +180,12 @@ struct RootfsWriter::Pool {
     // reason noted, when this file cannot be linked and must be copied.
     bool link(const FileJob& job, int dir, const std::string& name, struct stat& st,
               WriteStats& stats) {
+        // The example named is the least by path, whichever thread met it: the same build
+        // gives the same warning.
         auto refuse = [&](const std::string& why) {
-            if (stats.not_linked++ == 0) stats.not_linked_example = quote(job.source) + why;
+            std::string example = quote(job.source) + why;
+            if (stats.not_linked++ == 0 || example < stats.not_linked_example)
+                stats.not_linked_example = std::move(example);
             return false;
         };
         // Without AT_SYMLINK_FOLLOW, linkat(2) links the name itself and never follows a
@@ -196,7 +203,8 @@ struct RootfsWriter::Pool {
         }
         if (errno == EXDEV) return refuse(" is on another filesystem");
         if (errno == EPERM || errno == EACCES)
-            return refuse(": not allowed (fs.protected_hardlinks lets only its owner link it)");
+            return refuse(": not allowed (fs.protected_hardlinks lets only a user who owns the "
+                          "file, or may read and write it, link it; or it is immutable)");
         if (errno == EMLINK) return refuse(" has too many links");
         if (errno == ENOENT) {  // the source is gone: say so, as a copy would
             struct stat gone {};
