@@ -24,13 +24,38 @@ FileBytes::FileBytes(const std::filesystem::path& path)
     : FileBytes(UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)),
                 path) {}
 
-FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path) {
+namespace {
+
+// Read all of `fd` (`size` bytes when fstat'ed) into `out`; a file that shrank meanwhile gives
+// what is there. Returns the bytes read.
+std::size_t read_all(int fd, std::byte* out, std::size_t size, const std::filesystem::path& path) {
+    std::size_t done = 0;
+    while (done < size) {
+        const ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SystemError("cannot read", path, errno);
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    return done;
+}
+
+}  // namespace
+
+FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path,
+                     std::vector<std::byte>* scratch) {
     if (!fd) throw SystemError("cannot open", path, errno);
     struct stat st {};
     if (::fstat(fd.get(), &st) != 0) throw SystemError("cannot stat", path, errno);
     if (!S_ISREG(st.st_mode)) throw FormatError(quote(path.native()) + ": not a regular file");
     const auto size = static_cast<std::size_t>(st.st_size);
     if (size == 0) return;  // mmap(2) refuses a zero length
+    if (scratch != nullptr && size <= kScratchLimit) {
+        if (scratch->size() < kScratchLimit) scratch->resize(kScratchLimit);  // once
+        borrowed_ = scratch->data();
+        borrowed_size_ = read_all(fd.get(), scratch->data(), size, path);
+        return;
+    }
     if (size > kReadLimit) {
         void* p = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd.get(), 0);
         if (p == MAP_FAILED) throw SystemError("cannot mmap", path, errno);
@@ -39,16 +64,7 @@ FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path) {
         return;
     }
     buffer_.resize(size);
-    std::size_t done = 0;
-    while (done < size) {
-        const ssize_t n =
-            ::pread(fd.get(), buffer_.data() + done, size - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw SystemError("cannot read", path, errno);
-        if (n == 0) break;  // the file shrank since fstat: parse what is there
-        done += static_cast<std::size_t>(n);
-    }
-    buffer_.resize(done);
+    buffer_.resize(read_all(fd.get(), buffer_.data(), size, path));
 }
 
 FileBytes::~FileBytes() {
@@ -64,7 +80,9 @@ void FileBytes::unmap() noexcept {
 FileBytes::FileBytes(FileBytes&& other) noexcept
     : buffer_(std::move(other.buffer_)),
       map_(std::exchange(other.map_, nullptr)),
-      map_size_(std::exchange(other.map_size_, 0)) {}
+      map_size_(std::exchange(other.map_size_, 0)),
+      borrowed_(std::exchange(other.borrowed_, nullptr)),
+      borrowed_size_(std::exchange(other.borrowed_size_, 0)) {}
 
 FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
     if (this != &other) {
@@ -72,6 +90,8 @@ FileBytes& FileBytes::operator=(FileBytes&& other) noexcept {
         buffer_ = std::move(other.buffer_);
         map_ = std::exchange(other.map_, nullptr);
         map_size_ = std::exchange(other.map_size_, 0);
+        borrowed_ = std::exchange(other.borrowed_, nullptr);
+        borrowed_size_ = std::exchange(other.borrowed_size_, 0);
     }
     return *this;
 }

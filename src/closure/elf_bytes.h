@@ -115,8 +115,13 @@ class FileBytes {
     // Open `path` read-only and read or map it. Throws SystemError or FormatError naming it.
     explicit FileBytes(const std::filesystem::path& path);
     // Read or map an already open descriptor (e.g. from openat2 inside a root); `path` names it in
-    // errors. The descriptor is closed when the constructor returns.
-    FileBytes(UniqueFd fd, const std::filesystem::path& path);
+    // errors. The descriptor is closed when the constructor returns. With `scratch`, a file of up
+    // to kScratchLimit bytes is read into it instead (sized to the limit once; bytes() is valid
+    // until it is used again): no allocation and no mapping to undo per file (munmap(2) in a
+    // process with several threads interrupts every CPU they ran on). Larger ones are mapped.
+    FileBytes(UniqueFd fd, const std::filesystem::path& path,
+              std::vector<std::byte>* scratch = nullptr);
+    static constexpr std::size_t kScratchLimit = 256 << 10;
     ~FileBytes();
     FileBytes(FileBytes&& other) noexcept;
     FileBytes& operator=(FileBytes&& other) noexcept;
@@ -125,6 +130,7 @@ class FileBytes {
 
     std::span<const std::byte> bytes() const {
         if (map_ != nullptr) return {map_, map_size_};
+        if (borrowed_ != nullptr) return {borrowed_, borrowed_size_};
         return buffer_;
     }
 
@@ -134,6 +140,8 @@ class FileBytes {
     std::vector<std::byte> buffer_;
     const std::byte* map_ = nullptr;
     std::size_t map_size_ = 0;
+    const std::byte* borrowed_ = nullptr;  // in the caller's scratch buffer
+    std::size_t borrowed_size_ = 0;
 };
 
 }  // namespace ocitools

@@ -78,7 +78,8 @@ std::string FileTree::read_prefix(const std::string& path, size_t n) const {
     return read_head(fd.get(), n, host_path(path));
 }
 
-FileTree::Head FileTree::read_head_of(const std::string& path, size_t n) const {
+FileTree::Head FileTree::read_head_of(const std::string& path, size_t n,
+                                      std::vector<std::byte>& scratch) const {
     UniqueFd fd = open(path);
     if (!fd) throw SystemError("cannot open", host_path(path), errno);
     Head head{read_head(fd.get(), n, host_path(path)), nullptr};
@@ -89,7 +90,8 @@ FileTree::Head FileTree::read_head_of(const std::string& path, size_t n) const {
         head.elf = it->second;
         return head;
     }
-    const FileBytes bytes(std::move(fd), host_path(path));  // the same open file, read once
+    // The same open file, read once.
+    const FileBytes bytes(std::move(fd), host_path(path), &scratch);
     if (ElfFile::has_magic(bytes.bytes()))
         head.elf = std::make_shared<const ElfFile>(ElfFile::parse(bytes.bytes(), host_path(path)));
     return head;
@@ -101,7 +103,7 @@ FileTree::Head FileTree::inspect(const std::string& path, size_t n) const {
         head = std::move(it->second);
         prefetched_.erase(it);
     } else {
-        head = read_head_of(path, n);
+        head = read_head_of(path, n, scratch_);
     }
     if (head.elf) elf_cache_.emplace(path, head.elf);
     return head;
@@ -111,10 +113,11 @@ void FileTree::prefetch(const std::vector<std::string>& paths, size_t n, unsigne
     std::vector<std::optional<Head>> heads(paths.size());
     std::atomic<size_t> next{0};
     auto work = [&]() noexcept {
+        std::vector<std::byte> scratch;
         for (size_t i; (i = next++) < paths.size();) {
             if (prefetched_.count(paths[i])) continue;
             try {
-                heads[i] = read_head_of(paths[i], n);
+                heads[i] = read_head_of(paths[i], n, scratch);
             } catch (...) {  // inspect() will meet it again, and throw it in order
             }
         }
@@ -139,7 +142,7 @@ std::shared_ptr<const ElfFile> FileTree::elf(const std::string& path) const {
     std::shared_ptr<const ElfFile> result;
     UniqueFd fd = open(path);
     if (!fd) throw SystemError("cannot open", host_path(path), errno);
-    const FileBytes bytes(std::move(fd), host_path(path));
+    const FileBytes bytes(std::move(fd), host_path(path), &scratch_);
     if (ElfFile::has_magic(bytes.bytes()))
         result = std::make_shared<const ElfFile>(ElfFile::parse(bytes.bytes(), host_path(path)));
     elf_cache_.emplace(path, result);

@@ -58,14 +58,16 @@ class FileTree {
     bool is_host() const { return root_ == "/"; }
 
   private:
-    // inspect() without the caches' updates: safe on several threads at once.
-    Head read_head_of(const std::string& path, size_t n) const;
+    // inspect() without the caches' updates: safe on several threads at once, each with its
+    // own scratch buffer.
+    Head read_head_of(const std::string& path, size_t n, std::vector<std::byte>& scratch) const;
 
     std::filesystem::path root_;
     UniqueFd root_fd_;
     mutable std::unordered_map<std::string, std::shared_ptr<const ElfFile>> elf_cache_;
     mutable std::unordered_map<std::string, std::optional<struct stat>> stat_cache_;
     mutable std::unordered_map<std::string, Head> prefetched_;
+    mutable std::vector<std::byte> scratch_;  // this thread's ELF reads
 };
 
 }  // namespace ocitools
