@@ -131,6 +131,20 @@ class ClosureWalk {
         for (const auto& link : files.symlinks) paths_.add_entry(link);
         std::vector<std::string> regular;
         for (const auto& file : files.files) paths_.add_entry(file, &regular);
+        // Of those, the ones a loader could load: executables, and shared objects by name
+        // (dlopen(3) is given names; Python's, Perl's and glibc's modules are all `*.so`).
+        // dpkg-shlibdeps has already declared what every ELF file of a Debian package needs,
+        // so this only looks for what a package forgot; reading the heads of a package's
+        // sources and data (golang's 14,000 files) would find nothing.
+        std::erase_if(regular, [this](const std::string& file) {
+            struct stat st {};
+            if (paths_.lstat(file, st) == 0 && (st.st_mode & 0111) != 0) return false;
+            const std::string name = file.substr(file.rfind('/') + 1);
+            for (size_t so = name.find(".so"); so != std::string::npos;
+                 so = name.find(".so", so + 1))
+                if (so + 3 == name.size() || name[so + 3] == '.') return false;  // x.so, x.so.1
+            return true;
+        });
         // Read ahead on every core, a window at a time (memory stays bounded), then analyse
         // in order, so the closure and its errors do not depend on the threads.
         constexpr size_t kWindow = 1024;

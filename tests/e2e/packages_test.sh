@@ -48,11 +48,13 @@ mkdir -p "$A/info" "$D"
 printf 'Package: dpkg\nStatus: install ok installed\nArchitecture: amd64\nVersion: 1\n\nPackage: foreign\nStatus: install ok installed\nArchitecture: all\nVersion: 1\n' > "$A/status"
 cp /bin/true "$D/freebsd-exec" && patchelf --set-interpreter /libexec/ld-elf.so.1 "$D/freebsd-exec"
 head -c 100 /bin/true > "$D/truncated.so"
-printf '%s\n' "$WORK" "$D" "$D/freebsd-exec" "$D/truncated.so" > "$A/info/foreign.list"
+# Neither executable nor a shared object by name: no loader will load it, so it is not read.
+cp "$D/freebsd-exec" "$D/testdata.bin" && chmod 644 "$D/testdata.bin"
+printf '%s\n' "$WORK" "$D" "$D/freebsd-exec" "$D/testdata.bin" "$D/truncated.so" > "$A/info/foreign.list"
 err=$(DPKG_ADMINDIR="$A" "$OCITOOLS" build-container --package foreign -o "$WORK/foreign" -- /bin/true 2>&1) \
     || fail "a package with foreign ELF files failed: $err"
 expect_contains "foreign ELF files: one warning with the count" "2 package file(s) are ELF objects whose needs cannot be found" "$err"
 expect_contains "foreign ELF files: the first is named with its cause" "/libexec/ld-elf.so.1 does not exist" "$err"
-check "foreign ELF files are copied all the same" test -f "$WORK/foreign/rootfs$D/freebsd-exec" -a -f "$WORK/foreign/rootfs$D/truncated.so"
+check "foreign ELF files are copied all the same" test -f "$WORK/foreign/rootfs$D/freebsd-exec" -a -f "$WORK/foreign/rootfs$D/truncated.so" -a -f "$WORK/foreign/rootfs$D/testdata.bin"
 
 finish
