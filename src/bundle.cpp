@@ -214,25 +214,44 @@ bool source_is_file(const MountSpec& m) {
 
 namespace {
 
-// Whether files are hard-linked. A writable root must never reach host files through a hard
-// link unless the user asked for exactly that on the command line.
+// Whether the container cannot write its root: read-only, and without CAP_SYS_ADMIN, with which
+// `mount -o remount,rw /` undoes that (link_test.sh shows it).
+bool root_stays_read_only(const ContainerSpec& spec) {
+    if (!spec.readonly) return false;
+    const CapabilitySets caps =
+        capability_sets(default_capabilities(), spec.cap_add, spec.cap_drop, true);
+    return std::find(caps.bounding.begin(), caps.bounding.end(), "CAP_SYS_ADMIN") ==
+           caps.bounding.end();
+}
+
+// Whether files are hard-linked. A container that can write its root must never reach host
+// files through a hard link unless the user asked for exactly that on the command line.
 bool use_hardlinks(const ContainerSpec& spec, const BuildOptions& options,
                    const Reporter& reporter) {
+    const bool read_only = root_stays_read_only(spec);
     switch (spec.link.value_or(LinkMode::Copy)) {
         case LinkMode::Copy:
             return false;
         case LinkMode::Auto:
-            return spec.readonly;
+            return read_only;
         case LinkMode::Hardlink:
-            if (spec.readonly) return true;
+            if (read_only) return true;
+            if (spec.readonly && !options.allow_writable_hardlinks)
+                throw SpecError(
+                    "link \"hardlink\" with CAP_SYS_ADMIN: the container can remount its "
+                    "read-only root writable and change host files through the hard links; "
+                    "drop the capability, use link \"auto\", or pass --link hardlink on the "
+                    "command line to accept it");
             if (!options.allow_writable_hardlinks)
                 throw SpecError(
                     "link \"hardlink\" with a writable root: the container could change host "
                     "files through the hard links; make the root read-only (--readonly), use "
                     "link \"auto\", or pass --link hardlink on the command line to accept it");
-            reporter.warn(
-                "--link hardlink with a writable root: the container can change host files "
-                "through the hard links (--readonly prevents it)");
+            reporter.warn(spec.readonly
+                              ? "--link hardlink with CAP_SYS_ADMIN: the container can remount "
+                                "its root writable and change host files through the hard links"
+                              : "--link hardlink with a writable root: the container can change "
+                                "host files through the hard links (--readonly prevents it)");
             return true;
     }
     return false;

@@ -95,5 +95,33 @@ TEST(BuildBundle, AutoLinksOnlyAReadOnlyRoot) {
     EXPECT_TRUE(shares_host_inode(dir / "readonly"));
 }
 
+TEST(BuildBundle, CapSysAdminMakesAReadOnlyRootWritableForLinks) {
+    // With CAP_SYS_ADMIN the container can `mount -o remount,rw /`: its root is not read-only.
+    ScratchDir dir;
+    Collected c;
+    for (const char* cap : {"CAP_SYS_ADMIN", "ALL"}) {
+        ContainerSpec spec = true_spec(LinkMode::Hardlink, true);
+        spec.cap_add = {cap};
+        EXPECT_ERROR_CONTAINS(build_bundle(spec, options_for(dir / "b"), c.reporter), SpecError,
+                              "link \"hardlink\" with CAP_SYS_ADMIN: the container can remount "
+                              "its read-only root writable");
+    }
+    EXPECT_TRUE(fs::is_empty(dir.path()));
+    ContainerSpec spec = true_spec(LinkMode::Auto, true);
+    spec.cap_add = {"CAP_SYS_ADMIN"};
+    build_bundle(spec, options_for(dir / "auto"), c.reporter);
+    EXPECT_FALSE(shares_host_inode(dir / "auto"));  // auto copies
+    spec.link = LinkMode::Hardlink;
+    build_bundle(spec, options_for(dir / "asked", true), c.reporter);
+    ASSERT_EQ(c.warnings.size(), 1u);
+    EXPECT_NE(c.warnings[0].find("with CAP_SYS_ADMIN: the container can remount its root"),
+              std::string::npos)
+        << c.warnings[0];
+    spec.cap_drop = {"CAP_SYS_ADMIN"};
+    spec.cap_add = {};
+    build_bundle(spec, options_for(dir / "dropped"), c.reporter);  // read-only again
+    EXPECT_EQ(c.warnings.size(), 1u);
+}
+
 }  // namespace
 }  // namespace ocitools

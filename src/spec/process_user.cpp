@@ -94,7 +94,8 @@ ResolvedUser resolve_user(const UserSpec& spec, const std::string& passwd, const
         out.gid = *gid;
         return out;
     }
-    const auto* g = find_record(records(group), *spec.group, std::nullopt);
+    const auto groups = records(group);  // named: find_record points into it
+    const auto* g = find_record(groups, *spec.group, std::nullopt);
     const auto gid = g ? parse_id((*g)[2]) : std::nullopt;
     if (!gid)
         throw SpecError(key + " " + quote(spec.to_string()) + ": no group " + quote(*spec.group) +
