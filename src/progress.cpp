@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <system_error>
 
 namespace ocitools {
 
@@ -15,11 +16,15 @@ void Progress::start(const std::string& what) {
     if (!enabled_) return;
     stop_ = false;
     draw();  // at once: a step that ends before the thread runs has still been shown
-    ticker_ = std::thread([this] {
-        std::unique_lock lock(mutex_);
-        while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; }))
-            draw();
-    });
+    try {
+        ticker_ = std::thread([this] {
+            std::unique_lock lock(mutex_);
+            while (!wake_.wait_for(lock, std::chrono::milliseconds(100), [this] { return stop_; }))
+                draw();
+        });
+    } catch (const std::system_error&) {
+        // No thread to spare: the line drawn stays until finish() erases it.
+    }
 }
 
 void Progress::draw() {
@@ -33,13 +38,14 @@ void Progress::draw() {
 }
 
 void Progress::finish() {
-    if (!ticker_.joinable()) return;
-    {
-        std::lock_guard lock(mutex_);
-        stop_ = true;
+    if (ticker_.joinable()) {
+        {
+            std::lock_guard lock(mutex_);
+            stop_ = true;
+        }
+        wake_.notify_all();
+        ticker_.join();
     }
-    wake_.notify_all();
-    ticker_.join();
     if (drawn_) {
         static constexpr char kErase[] = "\r\033[K";
         (void)!::write(fd_, kErase, sizeof kErase - 1);

@@ -13,6 +13,7 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <system_error>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -65,11 +66,11 @@ std::uint64_t copy_to(int dir, const std::string& name, int in, const struct sta
                       const FileJob& job) {
     UniqueFd out(openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
                         0600));
-    if (!out) throw SystemError("cannot create", job.dest, errno);
-    copy_file_data(in, out.get(), st.st_size, st.st_blocks, job.source, job.dest);
-    if (fchmod(out.get(), job.mode) != 0) throw SystemError("cannot set mode of", job.dest, errno);
+    if (!out) throw SystemError("cannot create", *job.dest, errno);
+    copy_file_data(in, out.get(), st.st_size, st.st_blocks, *job.source, *job.dest);
+    if (fchmod(out.get(), job.mode) != 0) throw SystemError("cannot set mode of", *job.dest, errno);
     const struct timespec times[2] = {job.mtime, job.mtime};
-    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", job.dest, errno);
+    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", *job.dest, errno);
     return static_cast<std::uint64_t>(st.st_size);
 }
 
@@ -101,8 +102,9 @@ struct RootfsWriter::Pool {
           progress_(options.progress) {}
 
     void add(FileJob job) {
+        job.seq = files_added_++;
         std::string parent, name;
-        split_last(relative(job.dest), parent, name);
+        split_last(relative(*job.dest), parent, name);
         auto [it, added] = group_of_.emplace(parent, groups_.size());
         if (added) groups_.push_back(Group{parent, {}});
         groups_[it->second].files.push_back(std::move(job));
@@ -115,12 +117,12 @@ struct RootfsWriter::Pool {
         });
         const size_t threads = std::min<size_t>(jobs_, groups_.size());
         std::vector<std::thread> workers;
-        try {
-            for (size_t i = 1; i < threads; ++i) workers.emplace_back([this] { work(); });
-        } catch (...) {
-            failed_ = true;  // could not start a thread: stop those started, then throw
-            for (auto& t : workers) t.join();
-            throw;
+        for (size_t i = 1; i < threads; ++i) {
+            try {
+                workers.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                break;  // fewer threads: the same result
+            }
         }
         work();  // this thread too
         for (auto& t : workers) t.join();
@@ -134,14 +136,22 @@ struct RootfsWriter::Pool {
         std::vector<FileJob> files;
     };
 
+    // The error thrown is that of the first failing file in plan order, whatever the threads
+    // did: after a failure, files that come later in the plan are skipped, earlier ones are
+    // still written (and may fail first). A cancel stops everything.
     void work() noexcept {
         WriteStats mine;
-        try {
-            for (size_t i; !failed_ && (i = next_++) < groups_.size();) write_group(groups_[i], mine);
-        } catch (...) {
-            std::lock_guard lock(mutex_);
-            if (!error_) error_ = std::current_exception();
-            failed_ = true;
+        for (size_t i; (i = next_++) < groups_.size();) {
+            const Group& group = groups_[i];
+            if (group.files.front().seq > first_failed_) continue;
+            size_t at = group.files.front().seq;
+            try {
+                write_group(group, mine, at);
+            } catch (const Cancelled&) {
+                fail(0, std::current_exception());
+            } catch (...) {
+                fail(at, std::current_exception());
+            }
         }
         std::lock_guard lock(mutex_);
         stats_.files += mine.files;
@@ -154,22 +164,31 @@ struct RootfsWriter::Pool {
             stats_.not_linked_example = mine.not_linked_example;
     }
 
-    void write_group(const Group& group, WriteStats& stats) {
+    void fail(size_t seq, std::exception_ptr error) {
+        std::lock_guard lock(mutex_);
+        if (seq >= first_failed_) return;
+        first_failed_ = seq;
+        error_ = std::move(error);
+    }
+
+    // Write the group's files, in plan order; `at` follows the file being written.
+    void write_group(const Group& group, WriteStats& stats, size_t& at) {
         // Opened beneath the rootfs with no symlink on the way; each file is then created in it
         // by its name alone.
         UniqueFd dir(sys_openat2(root_, group.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
                                  kStrict));
         if (!dir) throw SystemError("cannot open rootfs directory", "/" + group.dir, errno);
         for (const FileJob& job : group.files) {
-            if (failed_) return;
+            at = job.seq;
+            if (job.seq > first_failed_) return;
             throw_if_cancelled();
-            const std::string name = job.dest.substr(job.dest.rfind('/') + 1);
+            const std::string name = job.dest->substr(job.dest->rfind('/') + 1);
             ++stats.files;
             struct stat st {};
             if (hardlink_ && link(job, dir.get(), name, st, stats)) {
                 ++stats.linked;
             } else {
-                UniqueFd in = open_source(job.source, st);
+                UniqueFd in = open_source(*job.source, st);
                 stats.bytes_copied += copy_to(dir.get(), name, in.get(), st, job);
             }
             if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
@@ -183,21 +202,21 @@ struct RootfsWriter::Pool {
         // The example named is the least by path, whichever thread met it: the same build
         // gives the same warning.
         auto refuse = [&](const std::string& why) {
-            std::string example = quote(job.source) + why;
+            std::string example = quote(*job.source) + why;
             if (stats.not_linked++ == 0 || example < stats.not_linked_example)
                 stats.not_linked_example = std::move(example);
             return false;
         };
         // Without AT_SYMLINK_FOLLOW, linkat(2) links the name itself and never follows a
         // symlink at either end; the new name is created in `dir` alone.
-        if (linkat(AT_FDCWD, job.source.c_str(), dir, name.c_str(), 0) == 0) {
+        if (linkat(AT_FDCWD, job.source->c_str(), dir, name.c_str(), 0) == 0) {
             // What was linked must still be the regular file the plan saw (a host path swapped
             // for a symlink meanwhile would have been linked as one).
             if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
-                throw SystemError("cannot stat", job.dest, errno);
+                throw SystemError("cannot stat", *job.dest, errno);
             if (!S_ISREG(st.st_mode)) {
                 (void)unlinkat(dir, name.c_str(), 0);
-                no_longer_regular(job.source);
+                no_longer_regular(*job.source);
             }
             return true;
         }
@@ -208,9 +227,9 @@ struct RootfsWriter::Pool {
         if (errno == EMLINK) return refuse(" has too many links");
         if (errno == ENOENT) {  // the source is gone: say so, as a copy would
             struct stat gone {};
-            (void)open_source(job.source, gone);
+            (void)open_source(*job.source, gone);
         }
-        throw SystemError("cannot hard-link " + quote(job.source) + " as", job.dest, errno);
+        throw SystemError("cannot hard-link " + quote(*job.source) + " as", *job.dest, errno);
     }
 
     const int root_;
@@ -220,7 +239,8 @@ struct RootfsWriter::Pool {
     std::vector<Group> groups_;
     std::unordered_map<std::string, size_t> group_of_;
     std::atomic<size_t> next_{0};
-    std::atomic<bool> failed_{false};
+    std::atomic<size_t> first_failed_{SIZE_MAX};  // plan position of the first failure
+    size_t files_added_ = 0;                     // files added so far
     std::mutex mutex_;
     std::exception_ptr error_;
     WriteStats stats_;
@@ -275,7 +295,7 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
     for (const auto& [first, other] : store_links_) {
         std::string first_name, other_name;
         UniqueFd first_parent = open_parent(first, first_name, false);
-        UniqueFd other_parent = open_parent(other.dest, other_name, false);
+        UniqueFd other_parent = open_parent(*other.dest, other_name, false);
         // linkat(2) without AT_SYMLINK_FOLLOW links the name itself, never through a symlink;
         // both parents were opened beneath the rootfs without symlinks.
         if (linkat(first_parent.get(), first_name.c_str(), other_parent.get(), other_name.c_str(),
@@ -283,9 +303,9 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
             continue;
         // Too many links (EMLINK) or a filesystem without hard links: copy instead.
         if (errno != EMLINK && errno != EPERM && errno != EXDEV)
-            throw SystemError("cannot hard-link " + quote(first) + " as", other.dest, errno);
+            throw SystemError("cannot hard-link " + quote(first) + " as", *other.dest, errno);
         struct stat st {};
-        UniqueFd in = open_source(other.source, st);
+        UniqueFd in = open_source(*other.source, st);
         stats.bytes_copied += copy_to(other_parent.get(), other_name, in.get(), st, other);
     }
     // Directory modes (Nix's are read-only) and times last, deepest first: adding children
@@ -295,6 +315,8 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
         set_directory_metadata(*it);
     for (auto it = entries.rbegin(); it != entries.rend(); ++it)
         if (it->kind == EntryKind::Directory) set_directory_metadata(*it);
+    store_links_.clear();
+    owned_names_.clear();
     return stats;
 }
 
@@ -318,7 +340,7 @@ void RootfsWriter::write_entry(const PlanEntry& entry, Pool& pool) {
             (void)open_parent(entry.path, name, true);
             made_directories_.insert("/" + parent);
         }
-        pool.add(FileJob{entry.source, entry.path, entry.mode, entry.mtime});
+        pool.add(FileJob{&entry.source, &entry.path, entry.mode, entry.mtime});
         return;
     }
     UniqueFd parent = open_parent(entry.path, name, true);
@@ -438,7 +460,9 @@ void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::strin
     if (!S_ISREG(st.st_mode))
         throw ClosureError("store path " + quote(copy.store_path) + " holds " + quote(src_path) +
                            ", which is not a regular file, directory or symlink");
-    FileJob job{src_path, dst_path, st.st_mode & 07777, st.st_mtim};
+    // The names live as long as the write: a pointer each, not a copy per file.
+    FileJob job{&owned_names_.emplace_back(src_path), &owned_names_.emplace_back(dst_path),
+                st.st_mode & 07777, st.st_mtim};
     if (st.st_nlink > 1) {
         const auto [it, first] = store_inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), dst_path);
         if (!first) {

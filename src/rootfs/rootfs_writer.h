@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <optional>
 #include <string>
@@ -45,10 +46,11 @@ struct WriteStats {
 
 // A regular file to write: the host file, where it goes, and its mode and times.
 struct FileJob {
-    std::string source;
-    std::string dest;  // absolute in the rootfs
+    const std::string* source;  // owned by the plan or the writer, alive while it writes
+    const std::string* dest;    // absolute in the rootfs
     mode_t mode = 0;
     struct timespec mtime {};
+    size_t seq = 0;  // position in the plan (set by the writer)
 };
 
 // The number of copying threads for `requested` (0: automatic).
@@ -98,6 +100,7 @@ class RootfsWriter {
     // same inode becomes a hard link to it, once the first is written.
     std::map<std::pair<dev_t, ino_t>, std::string> store_inodes_;
     std::vector<std::pair<std::string, FileJob>> store_links_;  // (first name, another)
+    std::deque<std::string> owned_names_;  // store files' names, for their FileJobs
     std::vector<PlanEntry> store_directories_;                      // in creation order
     std::unordered_set<std::string> made_directories_;  // rootfs directories known to exist
 };

@@ -154,6 +154,26 @@ TEST(RootfsWriter, AFailingFileIsNamedFromAnyThread) {
     }
 }
 
+TEST(RootfsWriter, TheErrorIsTheFirstInPlanOrderWhateverTheThreads) {
+    // d0 holds 2 files, d1 20: the larger group is written first, but d0/f0 comes first in
+    // the plan, and its error is the one reported, with one thread or four, every time.
+    ScratchDir dir;
+    Plan plan = tree_plan(dir / "src", 1, 2);
+    for (int f = 0; f < 20; ++f) {
+        write_text(dir / "src/d1" / ("f" + std::to_string(f)), "x");
+        plan.add(entry_for(dir / "src/d1" / ("f" + std::to_string(f))));
+    }
+    plan.add(entry_for(dir / "src/d1"));
+    fs::remove(dir / "src/d0/f0");
+    fs::remove(dir / "src/d1/f5");
+    for (int round = 0; round < 10; ++round)
+        for (const unsigned jobs : {1u, 4u})
+            EXPECT_ERROR_CONTAINS(
+                write_plan(plan, dir / ("r" + std::to_string(round) + "j" + std::to_string(jobs)),
+                           {.jobs = jobs}),
+                SystemError, "cannot open " + (dir / "src/d0/f0").string() + ":");
+}
+
 TEST(RootfsWriter, ASourceSwappedForASymlinkIsNeverWrittenAsOne) {
     ScratchDir dir;
     const Plan plan = tree_plan(dir / "src", 1, 3);
