@@ -22,16 +22,14 @@ constexpr off_t kChunk = off_t{64} << 20;
                        std::to_string(size) + " bytes when opened)");
 }
 
-// Copy [begin, end) at the same offsets; copy_file_range when it can, else pread/pwrite. With
-// `probe` (end == size), the last call asks for one byte more: getting it means the file grew.
+// Copy [begin, end) at the same offsets; copy_file_range when it can, else pread/pwrite.
 void copy_range(int in, int out, off_t begin, off_t end, off_t size, const std::string& source,
-                const std::string& dest, bool probe) {
+                const std::string& dest) {
     bool kernel = true;
     std::vector<char> buffer;
-    for (off_t pos = begin; pos < end || (probe && pos == end);) {
+    for (off_t pos = begin; pos < end;) {
         throw_if_cancelled();
-        const bool last = end - pos <= kChunk;
-        const size_t want = static_cast<size_t>(std::min(kChunk, end - pos)) + (probe && last);
+        const size_t want = static_cast<size_t>(std::min(kChunk, end - pos));
         ssize_t n;
         if (kernel) {
             off_t in_off = pos, out_off = pos;
@@ -55,9 +53,7 @@ void copy_range(int in, int out, off_t begin, off_t end, off_t size, const std::
                 done += w;
             }
         }
-        if (n == 0 && pos < end) changed(source, size);  // it ended before its size: shrank
-        if (pos + n > end) changed(source, size);        // the probe byte came: it grew
-        if (n == 0) break;                                // at its size, and no further
+        if (n == 0) changed(source, size);  // the file ended before its size: it shrank
         pos += n;
     }
 }
@@ -73,13 +69,16 @@ void copy_file_data(int in, int out, off_t size, const std::string& source,
 
 void copy_file_data(int in, int out, off_t size, blkcnt_t blocks, const std::string& source,
                     const std::string& dest) {
-    struct stat st {};
+    char probe;
     if (blocks * 512 >= size) {
-        // No hole to keep (most files): one pass, and one byte more asked of the last call, so
-        // that a file grown since it was opened shows without another system call.
-        copy_range(in, out, 0, size, size, source, dest, /*probe=*/true);
+        // No hole to keep (most files): one pass. Grown since it was opened? pread(2), not
+        // copy_file_range(2), asks: some kernels' copy_file_range reads nothing from /proc
+        // files, which claim no size, where pread finds their content.
+        copy_range(in, out, 0, size, size, source, dest);
+        if (pread(in, &probe, 1, size) > 0) changed(source, size);
         return;
     }
+    struct stat st {};
     for (off_t pos = 0; pos < size;) {
         off_t data = lseek(in, pos, SEEK_DATA);
         if (data < 0) {
@@ -91,13 +90,12 @@ void copy_file_data(int in, int out, off_t size, blkcnt_t blocks, const std::str
         if (data >= size) break;
         off_t hole = lseek(in, data, SEEK_HOLE);
         if (hole < 0 || hole > size) hole = size;
-        copy_range(in, out, data, hole, size, source, dest, /*probe=*/false);
+        copy_range(in, out, data, hole, size, source, dest);
         pos = hole;
     }
     // The holes at the end (and a file that is all hole) are kept by setting the size.
     if (ftruncate(out, size) != 0) throw SystemError("cannot set the size of", dest, errno);
     // Grown since it was opened? Then the copy is a truncated version of it.
-    char probe;
     if (fstat(in, &st) != 0) throw SystemError("cannot stat", source, errno);
     if (st.st_size != size || pread(in, &probe, 1, size) > 0) changed(source, size);
 }
