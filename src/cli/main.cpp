@@ -155,6 +155,10 @@ Reporter stderr_reporter() {
 // 56 to 105 ms, one MADV_POPULATE_WRITE of the same 16 MiB 3 to 6 ms). So the heap grows in
 // steps of kHeapStep, one arena serves every thread, and the first step is populated at once.
 // Kernels before 5.14 refuse the madvise; the pages are then faulted as usual.
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C libraries do not name it
+#endif
+
 void populate_heap() {
     constexpr size_t kHeapStep = size_t{8} << 20;
     mallopt(M_ARENA_MAX, 1);

@@ -93,10 +93,12 @@ struct Field {
     int line = 0;
 
     // The value: the first line, then each continuation line trimmed, after '\n'. Built only
-    // for the fields that are used (Description, the longest, never is).
+    // for the fields that are used (Description, the longest, never is). `more` spans the
+    // comment lines met inside the field too: they are skipped here, as dpkg skips them.
     std::string value() const {
         std::string out(first);
         for_each_line(more, [&](std::string_view l, int) {
+            if (!l.empty() && l.front() == '#') return;
             out += '\n';
             out += trim(l);
         });

@@ -158,7 +158,9 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
         entry.kind = EntryKind::Directory;
     } else if (S_ISLNK(st.st_mode)) {
         entry.kind = EntryKind::Symlink;
-        entry.link_target = node(real_path).target;
+        const auto known = nodes_.find(real_path);
+        entry.link_target = known != nodes_.end() ? known->second.target
+                                                  : read_symlink_at(AT_FDCWD, real_path, real_path);
         // Kept as it is, dangling or not (the container may mount its target); but say so.
         struct stat target {};
         if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))
@@ -193,7 +195,10 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
         for (const auto& name : names) {
             const std::string child = join_path(dir, name);
             if (claimed(child)) continue;
-            const struct stat st = node(child).st;
+            // Not cached: a tree's entries are met once, and a large tree would make the cache
+            // the biggest thing in memory.
+            struct stat st {};
+            if (::lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
             add_node(child, st, files);
             if (S_ISDIR(st.st_mode)) stack.push_back(child);
         }

@@ -245,6 +245,17 @@ TEST(DpkgDatabase, CommentsAndBlankLinesWithSpaces) {
     EXPECT_EQ(DpkgDatabase(dpkg.admin(), "amd64").packages().size(), 2u);
 }
 
+TEST(DpkgDatabase, CommentLinesInsideAFoldedFieldAreSkipped) {
+    FakeDpkg dpkg;
+    write_text(dpkg.admin() / "status",
+               "Package: a\nStatus: install ok installed\nDepends: b,\n c,\n# a comment\n d\n");
+    const DpkgDatabase db(dpkg.admin(), "amd64");
+    ASSERT_EQ(db.packages().size(), 1u);
+    std::vector<std::string> names;
+    for (const auto& d : db.packages()[0].depends) names.push_back(d.alternatives.at(0).name);
+    EXPECT_EQ(names, (std::vector<std::string>{"b", "c", "d"}));
+}
+
 TEST(DpkgDatabase, FileListsByDpkgsNames) {
     FakeDpkg dpkg;
     dpkg.package("plain", {}, Strings{"/.", "/usr", "/usr/bin", "/usr/bin/plain"});
