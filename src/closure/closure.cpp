@@ -6,7 +6,6 @@
 #include <cerrno>
 #include <cstdlib>
 #include <set>
-#include <thread>
 #include <unordered_map>
 
 #include "cancel.h"
@@ -18,6 +17,7 @@
 #include "closure/program_lookup.h"
 #include "closure/shebang.h"
 #include "error.h"
+#include "parallel.h"
 
 namespace ocitools {
 
@@ -150,7 +150,7 @@ class ClosureWalk {
         constexpr size_t kWindow = 1024;
         size_t unfollowed = 0;
         std::string first_unfollowed;
-        const unsigned jobs = std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
+        const unsigned jobs = worker_threads();
         for (size_t begin = 0; begin < regular.size(); begin += kWindow) {
             throw_if_cancelled();
             const size_t end = std::min(regular.size(), begin + kWindow);
@@ -161,12 +161,15 @@ class ClosureWalk {
                 // dpkg already brought the package's declared dependencies; following its ELF
                 // files only finds undeclared ones. A file that cannot run here (test data for
                 // another system, a deliberately broken object) is copied but not followed.
+                auto unfollow = [&](const Error& e) {
+                    if (unfollowed++ == 0) first_unfollowed = e.what();
+                };
                 try {
                     analyse(regular[i], /*scripts=*/false, 0);
                 } catch (const ClosureError& e) {
-                    if (unfollowed++ == 0) first_unfollowed = e.what();
+                    unfollow(e);
                 } catch (const FormatError& e) {
-                    if (unfollowed++ == 0) first_unfollowed = e.what();
+                    unfollow(e);
                 }
             }
         }

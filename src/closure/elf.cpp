@@ -24,23 +24,17 @@ FileBytes::FileBytes(const std::filesystem::path& path)
     : FileBytes(UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)),
                 path) {}
 
-namespace {
-
-// Read all of `fd` (`size` bytes when fstat'ed) into `out`; a file that shrank meanwhile gives
-// what is there. Returns the bytes read.
-std::size_t read_all(int fd, std::byte* out, std::size_t size, const std::filesystem::path& path) {
+std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesystem::path& shown) {
     std::size_t done = 0;
-    while (done < size) {
-        const ssize_t n = ::pread(fd, out + done, size - done, static_cast<off_t>(done));
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw SystemError("cannot read", path, errno);
-        if (n == 0) break;
-        done += static_cast<std::size_t>(n);
+    while (done < n) {
+        const ssize_t r = ::pread(fd, out + done, n - done, static_cast<off_t>(done));
+        if (r < 0 && errno == EINTR) continue;
+        if (r < 0) throw SystemError("cannot read", shown, errno);
+        if (r == 0) break;
+        done += static_cast<std::size_t>(r);
     }
     return done;
 }
-
-}  // namespace
 
 FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path,
                      std::vector<std::byte>* scratch) {
@@ -53,7 +47,7 @@ FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path,
     if (scratch != nullptr && size <= kScratchLimit) {
         if (scratch->size() < kScratchLimit) scratch->resize(kScratchLimit);  // once
         borrowed_ = scratch->data();
-        borrowed_size_ = read_all(fd.get(), scratch->data(), size, path);
+        borrowed_size_ = read_start(fd.get(), scratch->data(), size, path);
         return;
     }
     if (size > kReadLimit) {
@@ -64,7 +58,7 @@ FileBytes::FileBytes(UniqueFd fd, const std::filesystem::path& path,
         return;
     }
     buffer_.resize(size);
-    buffer_.resize(read_all(fd.get(), buffer_.data(), size, path));
+    buffer_.resize(read_start(fd.get(), buffer_.data(), size, path));  // shrunk: what is there
 }
 
 FileBytes::~FileBytes() {

@@ -104,6 +104,10 @@ class ByteView {
     std::string_view name_;
 };
 
+// Read the first `n` bytes of `fd` (pread(2) from offset 0) into `out`; fewer when the file ends
+// first. Returns how many. `shown` names the file in errors (SystemError).
+std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesystem::path& shown);
+
 // The bytes of a whole regular file, read-only. Small files are read into memory, which costs less
 // than mmap(2)'s page-table work when scanning a directory of them; larger ones are mapped
 // (MAP_PRIVATE). Anything but a regular file is refused before it is read (a FIFO would block, a

@@ -8,11 +8,10 @@
 #include <atomic>
 #include <cerrno>
 #include <optional>
-#include <system_error>
-#include <thread>
 
 #include "closure/elf_bytes.h"
 #include "error.h"
+#include "parallel.h"
 
 namespace ocitools {
 
@@ -58,15 +57,7 @@ namespace {
 
 std::string read_head(int fd, size_t n, const std::filesystem::path& shown) {
     std::string out(n, '\0');
-    size_t done = 0;
-    while (done < n) {
-        const ssize_t r = pread(fd, out.data() + done, n - done, static_cast<off_t>(done));
-        if (r < 0 && errno == EINTR) continue;
-        if (r < 0) throw SystemError("cannot read", shown, errno);
-        if (r == 0) break;
-        done += static_cast<size_t>(r);
-    }
-    out.resize(done);
+    out.resize(read_start(fd, reinterpret_cast<std::byte*>(out.data()), n, shown));
     return out;
 }
 
@@ -122,19 +113,9 @@ void FileTree::prefetch(const std::vector<std::string>& paths, size_t n, unsigne
             }
         }
     };
-    std::vector<std::thread> threads;
-    for (unsigned i = 1; i < jobs && i < paths.size(); ++i) {
-        try {
-            threads.emplace_back(work);
-        } catch (const std::system_error&) {
-            break;  // fewer threads, same result
-        }
-    }
-    work();
-    for (auto& t : threads) t.join();
-    for (size_t i = 0; i < paths.size(); ++i) {
+    run_on_threads(std::min<size_t>(jobs, paths.size()), work);
+    for (size_t i = 0; i < paths.size(); ++i)
         if (heads[i]) prefetched_.emplace(paths[i], std::move(*heads[i]));
-    }
 }
 
 std::shared_ptr<const ElfFile> FileTree::elf(const std::string& path) const {

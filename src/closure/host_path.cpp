@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "directory.h"
 #include "error.h"
 #include "read_symlink.h"
 
@@ -182,17 +183,9 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
     while (!stack.empty()) {
         const std::string dir = std::move(stack.back());
         stack.pop_back();
-        std::unique_ptr<DIR, int (*)(DIR*)> d(opendir(dir.c_str()), closedir);
+        DirHandle d(opendir(dir.c_str()), closedir);
         if (!d) throw SystemError("cannot read directory", dir, errno);
-        std::vector<std::string> names;
-        errno = 0;
-        while (const dirent* e = readdir(d.get())) {
-            const std::string name = e->d_name;
-            if (name != "." && name != "..") names.push_back(name);
-            errno = 0;
-        }
-        if (errno != 0) throw SystemError("cannot read directory", dir, errno);
-        for (const auto& name : names) {
+        for (const auto& name : entry_names(d.get(), dir)) {
             const std::string child = join_path(dir, name);
             if (claimed(child)) continue;
             // Not cached: a tree's entries are met once, and a large tree would make the cache

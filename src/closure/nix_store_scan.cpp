@@ -9,6 +9,7 @@
 #include <memory>
 #include <set>
 
+#include "directory.h"
 #include "error.h"
 #include "read_symlink.h"
 #include "unique_fd.h"
@@ -19,8 +20,6 @@ namespace {
 
 // Large enough that a read costs little per byte, small enough to stay in the L2 cache.
 constexpr size_t kBufferSize = 256 << 10;
-
-using DirHandle = std::unique_ptr<DIR, int (*)(DIR*)>;
 
 }  // namespace
 
@@ -86,14 +85,7 @@ std::vector<StorePath> StoreScan::references(const StorePath& root) {
         while (!stack.empty()) {
             const std::string dir_path = std::move(stack.back());
             stack.pop_back();
-            const int raw = open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-            if (raw < 0) throw SystemError("cannot open directory", dir_path, errno);
-            DirHandle dir(fdopendir(raw), closedir);
-            if (!dir) {
-                const int err = errno;
-                close(raw);
-                throw SystemError("cannot read directory", dir_path, err);
-            }
+            const DirHandle dir = open_directory(dir_path);
             const int fd = dirfd(dir.get());
             errno = 0;
             while (const dirent* e = readdir(dir.get())) {

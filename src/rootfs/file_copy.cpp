@@ -60,13 +60,6 @@ void copy_range(int in, int out, off_t begin, off_t end, off_t size, const std::
 
 }  // namespace
 
-void copy_file_data(int in, int out, off_t size, const std::string& source,
-                    const std::string& dest) {
-    struct stat st {};
-    if (fstat(in, &st) != 0) throw SystemError("cannot stat", source, errno);
-    copy_file_data(in, out, size, st.st_blocks, source, dest);
-}
-
 void copy_file_data(int in, int out, off_t size, blkcnt_t blocks, const std::string& source,
                     const std::string& dest) {
     char probe;

@@ -11,11 +11,9 @@
 namespace ocitools {
 
 // Copy `size` bytes (the source's size when it was opened) from `in` to the empty file `out`.
-// `source` and `dest` name the files in errors. Checks for cancellation between chunks.
-void copy_file_data(int in, int out, off_t size, const std::string& source,
-                    const std::string& dest);
-// The same, given the source's st_blocks when it was opened: a file with as many blocks as
-// bytes has no hole, and is copied without looking for them.
+// `blocks` is the source's st_blocks then: a file with as many blocks as bytes has no hole, and
+// is copied without looking for them. `source` and `dest` name the files in errors. Checks for
+// cancellation between chunks.
 void copy_file_data(int in, int out, off_t size, blkcnt_t blocks, const std::string& source,
                     const std::string& dest);
 

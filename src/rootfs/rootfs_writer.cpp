@@ -8,18 +8,18 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <atomic>
+#include <cerrno>
 #include <exception>
 #include <memory>
 #include <mutex>
-#include <system_error>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
 #include "cancel.h"
+#include "directory.h"
 #include "error.h"
+#include "parallel.h"
 #include "read_symlink.h"
 #include "rootfs/file_copy.h"
 
@@ -84,11 +84,6 @@ UniqueFd open_source(const std::string& source, struct stat& st) {
 
 }  // namespace
 
-unsigned copy_jobs(unsigned requested) {
-    if (requested != 0) return std::min(requested, 64u);
-    return std::clamp(std::thread::hardware_concurrency(), 1u, 8u);
-}
-
 // The regular files, grouped by the directory they go to, and the threads that write them once
 // every directory exists. One thread per directory at a time: creating files in one directory
 // takes its lock (i_rwsem) in the kernel, so threads sharing a directory would only wait for
@@ -98,7 +93,7 @@ struct RootfsWriter::Pool {
     Pool(int root, const WriteOptions& options)
         : root_(root),
           hardlink_(options.hardlink),
-          jobs_(copy_jobs(options.jobs)),
+          jobs_(worker_threads(options.jobs)),
           progress_(options.progress) {}
 
     void add(FileJob job) {
@@ -115,17 +110,7 @@ struct RootfsWriter::Pool {
         std::stable_sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) {
             return a.files.size() > b.files.size();
         });
-        const size_t threads = std::min<size_t>(jobs_, groups_.size());
-        std::vector<std::thread> workers;
-        for (size_t i = 1; i < threads; ++i) {
-            try {
-                workers.emplace_back([this] { work(); });
-            } catch (const std::system_error&) {
-                break;  // fewer threads: the same result
-            }
-        }
-        work();  // this thread too
-        for (auto& t : workers) t.join();
+        run_on_threads(std::min<size_t>(jobs_, groups_.size()), [this] { work(); });
         if (error_) std::rethrow_exception(error_);
         return stats_;
     }
@@ -400,26 +385,12 @@ void RootfsWriter::copy_store_path(const PlanEntry& entry, int parent, const std
     for (size_t i = 0; i < copy.pending.size(); ++i) {
         throw_if_cancelled();
         const auto [host_dir, rootfs_dir] = copy.pending[i];
-        const int raw = open(host_dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (raw < 0) throw SystemError("cannot open directory", host_dir, errno);
-        std::unique_ptr<DIR, int (*)(DIR*)> dir(fdopendir(raw), closedir);
-        if (!dir) {
-            const int err = errno;
-            close(raw);
-            throw SystemError("cannot read directory", host_dir, err);
-        }
+        const DirHandle dir = open_directory(host_dir);
         // Filled through a descriptor opened beneath the rootfs with no symlink on the way.
         UniqueFd out(sys_openat2(root_.get(), relative(rootfs_dir).c_str(),
                                  O_PATH | O_DIRECTORY | O_CLOEXEC, 0, kStrict));
         if (!out) throw SystemError("cannot open rootfs directory", rootfs_dir, errno);
-        std::vector<std::string> names;
-        errno = 0;
-        while (const dirent* e = readdir(dir.get())) {
-            const std::string child = e->d_name;
-            if (child != "." && child != "..") names.push_back(child);
-            errno = 0;
-        }
-        if (errno != 0) throw SystemError("cannot read directory", host_dir, errno);
+        std::vector<std::string> names = entry_names(dir.get(), host_dir);
         std::sort(names.begin(), names.end());
         for (const auto& child : names) {
             const std::string host_path = host_dir + "/" + child;

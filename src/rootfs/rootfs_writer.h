@@ -53,8 +53,6 @@ struct FileJob {
     size_t seq = 0;  // position in the plan (set by the writer)
 };
 
-// The number of copying threads for `requested` (0: automatic).
-unsigned copy_jobs(unsigned requested);
 
 class RootfsWriter {
   public:

@@ -22,6 +22,13 @@ UniqueFd open_in(const std::filesystem::path& p) {
 UniqueFd open_out(const std::filesystem::path& p) {
     return UniqueFd(open(p.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600));
 }
+// As the writer calls it, with the source's blocks from fstat and `size` as the test says.
+void copy_file_data(int in, int out, off_t size, const std::string& source,
+                    const std::string& dest) {
+    struct stat st {};
+    ASSERT_EQ(fstat(in, &st), 0);
+    ocitools::copy_file_data(in, out, size, st.st_blocks, source, dest);
+}
 
 TEST(FileCopy, KeepsHolesAndData) {
     ScratchDir dir;
