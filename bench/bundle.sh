@@ -6,6 +6,8 @@
 # the hard links), with warm caches (each command runs once before timing). Nothing is deleted
 # between runs: ext4 passes over inodes freed in the last minute when it allocates new ones, so
 # a loop of create-and-delete would time that scan rather than the copies.
+# ocitools is timed twice: as a repeated build is (its closure from the closure cache, checked
+# against the files), and with --no-cache (the closure computed afresh, as on a first build).
 # Usage: bench/bundle.sh OCITOOLS WHAT RUNS REQUEST... (the build-container arguments after -o)
 set -euo pipefail
 ocitools=$1
@@ -16,14 +18,16 @@ request=("$@")
 
 work=$(mktemp -d /var/tmp/ocitools-bench.XXXXXX)
 trap 'rm -rf "$work"' EXIT
-"$ocitools" closure "${request[@]}" | sed 's|^/||' > "$work/list"
+export XDG_CACHE_HOME="$work/cache"
+"$ocitools" closure --no-cache "${request[@]}" | sed 's|^/||' > "$work/list"
 paths=$(wc -l < "$work/list")
 
 n=0
-ours_copy() { "$ocitools" build-container -o "$work/copy$n" "${request[@]}" >/dev/null 2>&1; }
+cache=()  # or --no-cache
+ours_copy() { "$ocitools" build-container -o "$work/copy$n${cache[*]}" "${cache[@]}" "${request[@]}" >/dev/null 2>&1; }
 ours_link() {
-    "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}" \
-        >/dev/null 2>&1
+    "$ocitools" build-container -o "$work/link$n${cache[*]}" "${cache[@]}" --link auto --readonly \
+        "${request[@]}" >/dev/null 2>&1
 }
 tar_pipe() {
     mkdir "$work/tar$n" &&
@@ -33,29 +37,45 @@ now() { date +%s.%N; }
 timed() { local t0; t0=$(now); "$@"; echo "$(now) - $t0" | bc -l; }
 min() { echo "if ($1 < $2) $1 else $2" | bc -l; }
 
-ours_closure() { "$ocitools" closure "${request[@]}" >/dev/null 2>&1; }
+ours_closure() { "$ocitools" closure "${cache[@]}" "${request[@]}" >/dev/null 2>&1; }
 
-ours_copy; ours_link; tar_pipe  # warm the caches
+ours_copy; ours_link; tar_pipe  # warm the caches, the closure cache too
+[ -n "$(ls "$XDG_CACHE_HOME/ocitools/closures")" ] || { echo "no closure was cached" >&2; exit 1; }
 bytes=$(du -sb --apparent-size "$work/tar0" | cut -f1)
 best_copy=999999 best_link=999999 best_tar=999999 best_closure=999999
+cold_copy=999999 cold_link=999999 cold_closure=999999
 for n in $(seq "$runs"); do
+    cache=()
     best_copy=$(min "$(timed ours_copy)" "$best_copy")
     best_link=$(min "$(timed ours_link)" "$best_link")
     best_tar=$(min "$(timed tar_pipe)" "$best_tar")
     best_closure=$(min "$(timed ours_closure)" "$best_closure")
+    cache=(--no-cache)
+    cold_copy=$(min "$(timed ours_copy)" "$cold_copy")
+    cold_link=$(min "$(timed ours_link)" "$cold_link")
+    cold_closure=$(min "$(timed ours_closure)" "$cold_closure")
 done
+cache=()
 
 # Peak RSS in KiB, from one more run of each.
 n=rss
 rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
 rss_copy=$(rss_of "$ocitools" build-container -o "$work/copy$n" "${request[@]}")
 rss_link=$(rss_of "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}")
+rss_cold=$(rss_of "$ocitools" build-container -o "$work/cold$n" --no-cache "${request[@]}")
 rss_tar=$(rss_of tar -C / -cf /dev/null --no-recursion -T "$work/list")
 
+ratio() { echo "$1 / $best_tar" | bc -l; }
 printf '| Bundle of %s, closure included (%d paths, %.0f MiB), copy mode, vs `tar c \\| tar x` of the same paths | %.3f s | %.3f s | **%.2fx** (goal: 0.5x or less) | %s KiB (tar c: %s KiB) |\n' \
     "$what" "$paths" "$(echo "$bytes / 1048576" | bc -l)" "$best_copy" "$best_tar" \
-    "$(echo "$best_copy / $best_tar" | bc -l)" "$rss_copy" "$rss_tar"
+    "$(ratio "$best_copy")" "$rss_copy" "$rss_tar"
 printf '| The same bundle of %s with hard links (`--link auto --readonly`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | **%.2fx** (goal: 0.1x or less) | %s KiB |\n' \
-    "$what" "$best_link" "$best_tar" "$(echo "$best_link / $best_tar" | bc -l)" "$rss_link"
-printf '| Of which the closure of %s alone (`ocitools closure`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | %.2fx | |\n' \
-    "$what" "$best_closure" "$best_tar" "$(echo "$best_closure / $best_tar" | bc -l)"
+    "$what" "$best_link" "$best_tar" "$(ratio "$best_link")" "$rss_link"
+printf '| Of which the closure of %s alone (`ocitools closure`, from the closure cache), vs the same `tar c \\| tar x` | %.3f s | %.3f s | %.2fx | |\n' \
+    "$what" "$best_closure" "$best_tar" "$(ratio "$best_closure")"
+printf '| First build of %s (`--no-cache`: the closure computed afresh), copy mode, vs the same `tar c \\| tar x` | %.3f s | %.3f s | %.2fx | %s KiB |\n' \
+    "$what" "$cold_copy" "$best_tar" "$(ratio "$cold_copy")" "$rss_cold"
+printf '| First build of %s (`--no-cache`) with hard links, vs the same `tar c \\| tar x` | %.3f s | %.3f s | %.2fx | |\n' \
+    "$what" "$cold_link" "$best_tar" "$(ratio "$cold_link")"
+printf '| Of which the closure of %s computed afresh (`ocitools closure --no-cache`), vs the same `tar c \\| tar x` | %.3f s | %.3f s | %.2fx | |\n' \
+    "$what" "$cold_closure" "$best_tar" "$(ratio "$cold_closure")"

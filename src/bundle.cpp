@@ -281,8 +281,10 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (stat(parent.c_str(), &st) != 0)
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
-    const Closure closure =
-        compute_closure(spec, options.host_search_path, reporter, options.closure);
+    CachedClosure cached = cached_closure(spec, options.host_search_path, reporter,
+                                          options.closure, options.cache_dir);
+    if (options.explain_cache) options.explain_cache(cached);
+    const Closure closure = std::move(cached.closure);
     // Check the config before writing anything. A user name can only be looked up once the
     // rootfs is written, so it stands in as root here; the config is made again after that.
     const bool user_by_name = spec.user && (!parse_id(spec.user->user) ||

@@ -5,10 +5,12 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 
 #include "closure/closure.h"
+#include "closure/closure_cache.h"
 #include "oci/runtime_config.h"
 #include "progress.h"
 #include "reporter.h"
@@ -35,6 +37,10 @@ struct BuildOptions {
     // --link hardlink); it is then only warned about.
     bool allow_writable_hardlinks = false;
     Progress* progress = nullptr;  // files and bytes written, when set
+    // Where closures are cached (closure/closure_cache.h); empty: no cache.
+    std::filesystem::path cache_dir{};
+    // Told whether the cache was used, and why not, when set (OCITOOLS_DEBUG=cache).
+    std::function<void(const CachedClosure&)> explain_cache{};
 };
 
 // What the config depends on besides the spec and the closure.

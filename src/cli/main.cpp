@@ -2,9 +2,7 @@
 //   0  success (validate: the bundle is valid)
 //   1  an error: bad input, an I/O failure, an invalid bundle (validate)
 //   2  a command-line usage error
-#include <malloc.h>
 #include <pthread.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -13,6 +11,7 @@
 #include <iostream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -21,7 +20,9 @@
 #include "bundle.h"
 #include "cancel.h"
 #include "closure/closure.h"
+#include "closure/closure_cache.h"
 #include "error.h"
+#include "heap.h"
 #include "oci/bundle_validator.h"
 #include "spec/capabilities.h"
 #include "spec/container_spec.h"
@@ -45,6 +46,7 @@ struct RequestFlags {
     std::string store_dir;
     std::string nix_references = "auto";
     std::vector<std::string> command;
+    bool no_cache = false;
 
     void add_to(CLI::App& app) {
         app.add_option(
@@ -74,6 +76,9 @@ struct RequestFlags {
                        "How store path references are found: db (the Nix database), scan "
                        "(Nix's hash scan), auto (db when it knows the roots, else scan)")
             ->check(CLI::IsMember({"auto", "db", "scan"}));
+        app.add_flag("--no-cache", no_cache,
+                     "Neither use nor store a cached closure ($XDG_CACHE_HOME/ocitools, else "
+                     "~/.cache/ocitools; OCITOOLS_DEBUG=cache says why one was not used)");
         app.add_option("command", command, "The command and its arguments, after --");
     }
 
@@ -88,6 +93,8 @@ struct RequestFlags {
         options.selection.excludes = excludes;
         return options;
     }
+
+    std::filesystem::path cache_dir() const { return no_cache ? "" : default_cache_dir(); }
 
     ContainerSpec spec(const Reporter& reporter) const {
         ContainerSpec spec;
@@ -145,42 +152,24 @@ std::string host_path_env() {
     return path ? path : "/usr/local/bin:/usr/bin:/bin";
 }
 
+// OCITOOLS_DEBUG=cache: say on stderr whether the closure came from the cache, and if not why.
+void explain_cache(const CachedClosure& cached) {
+    const char* debug = std::getenv("OCITOOLS_DEBUG");
+    if (!debug || std::string_view(debug).find("cache") == std::string_view::npos) return;
+    static constexpr const char* kWhat[] = {"off", "hit", "stored", "not stored"};
+    std::cerr << "ocitools: closure cache: " << kWhat[static_cast<int>(cached.outcome)] << ": "
+              << cached.detail << "\n";
+}
+
 Reporter stderr_reporter() {
     return Reporter([](const std::string& m) { std::cerr << "ocitools: warning: " << m << "\n"; },
                     [](const std::string& m) { std::cerr << "ocitools: " << m << "\n"; });
 }
 
-// Give the heap its first pages in one system call. A closure touches a few MiB of new heap, and
-// faulting it in a page at a time is slow on virtual machines (here: 4,096 first touches took
-// 56 to 105 ms, one MADV_POPULATE_WRITE of the same 16 MiB 3 to 6 ms). So the heap grows in
-// steps of kHeapStep, one arena serves every thread, and the first step is populated at once.
-// Kernels before 5.14 refuse the madvise; the pages are then faulted as usual.
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE 23  // Linux 5.14; older C libraries do not name it
-#endif
-
-void populate_heap() {
-    constexpr size_t kHeapStep = size_t{8} << 20;
-    mallopt(M_ARENA_MAX, 1);
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-    mallopt(M_TOP_PAD, static_cast<int>(kHeapStep));
-    auto* before = static_cast<char*>(sbrk(0));
-    // More than the start-up heap has: it grows by this and kHeapStep. Volatile, or the
-    // compiler drops the pair.
-    void* volatile grow = malloc(1 << 20);
-    free(grow);
-    auto* after = static_cast<char*>(sbrk(0));
-    const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-    const uintptr_t begin = (reinterpret_cast<uintptr_t>(before) + page - 1) & ~(page - 1);
-    const uintptr_t end = reinterpret_cast<uintptr_t>(after) & ~(page - 1);
-    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
-    populate_heap();
+    tune_heap();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "
         "(config.json + rootfs/) that runc, crun or youki can run."};
@@ -273,6 +262,8 @@ int main(int argc, char** argv) {
                 options.allow_writable_hardlinks = spec.link == LinkMode::Hardlink;
             }
             options.jobs = jobs;
+            options.cache_dir = build_flags.cache_dir();
+            options.explain_cache = explain_cache;
             // A progress line only on a terminal; nothing otherwise.
             Progress progress(STDERR_FILENO, isatty(STDERR_FILENO) == 1);
             options.progress = &progress;
@@ -280,13 +271,17 @@ int main(int argc, char** argv) {
         } else if (*closure_cmd) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
-            const Closure closure =
-                compute_closure(spec, host_path_env(), reporter, closure_flags.closure_options());
+            CachedClosure cached = cached_closure(spec, host_path_env(), reporter,
+                                                  closure_flags.closure_options(),
+                                                  closure_flags.cache_dir());
+            explain_cache(cached);
+            const Closure closure = std::move(cached.closure);
             if (list_packages) {
                 for (const auto& p : closure.packages) std::cout << p << "\n";
                 return 0;
             }
-            for (const auto& entry : closure.plan.entries()) std::cout << quote(entry.path) << "\n";
+            for (const PlanEntry* entry : closure.plan.sorted())
+                std::cout << quote(entry->path) << "\n";
         } else if (*validate) {
             const auto problems = validate_bundle(bundle_dir);
             for (const auto& p : problems) std::cout << bundle_dir << ": " << p << "\n";

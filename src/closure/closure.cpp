@@ -14,6 +14,7 @@
 #include "closure/host_path.h"
 #include "closure/library_search.h"
 #include "closure/nix_store_path.h"
+#include "closure/observe.h"
 #include "closure/program_lookup.h"
 #include "closure/shebang.h"
 #include "error.h"
@@ -40,6 +41,7 @@ std::vector<std::string> symlink_chain(std::string path) {
     for (int i = 0; i < 40; ++i) {
         chain.push_back(path);
         struct stat st {};
+        observe::lstat(path);
         if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) break;
         std::error_code ec;
         const auto target = std::filesystem::read_symlink(path, ec);
@@ -84,6 +86,7 @@ class ClosureWalk {
     void add_store_closure() {
         add_store_paths_of_symlinks();
         if (store_roots_.empty()) return;
+        observe::uncacheable("the closure holds Nix store paths");
         const NixClosure nix = nix_closure(store_, options_.state_dir, options_.nix_references,
                                            {store_roots_.begin(), store_roots_.end()}, reporter_);
         closure_.nix_references = nix.used;
@@ -269,16 +272,17 @@ class ClosureWalk {
     // A symlink recreated from a directory root may point into the store: its store path must
     // be there for the link to resolve in the container.
     void add_store_paths_of_symlinks() {
-        for (const auto& entry : closure_.plan.entries()) {
-            if (entry.kind != EntryKind::Symlink) continue;
-            const std::string& link = entry.link_target;
+        for (const PlanEntry* entry : closure_.plan.sorted()) {
+            if (entry->kind != EntryKind::Symlink) continue;
+            const std::string& link = entry->link_target;
             const std::string target =
-                join_path(link.starts_with('/') ? "/" : parent_path(entry.path), link);
+                join_path(link.starts_with('/') ? "/" : parent_path(entry->path), link);
             auto store_path = store_.store_path_of(target);
             if (!store_path || store_roots_.count(*store_path)) continue;
             struct stat st {};
+            observe::lstat(store_path->path());
             if (lstat(store_path->path().c_str(), &st) != 0) {
-                reporter_.warn("symlink " + quote(entry.path) + " points into store path " +
+                reporter_.warn("symlink " + quote(entry->path) + " points into store path " +
                                quote(store_path->path()) + ", which does not exist");
                 continue;
             }
@@ -350,6 +354,7 @@ Closure compute_closure(const ContainerSpec& spec, const std::string& host_searc
         const std::string& arg = spec.args[i];
         if (arg.empty() || arg[0] != '/') continue;
         struct stat st {};
+        observe::stat(arg);
         if (stat(arg.c_str(), &st) != 0) continue;
         if (S_ISREG(st.st_mode)) {
             walk.add_root(arg, /*is_program=*/false);

@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <optional>
 
+#include "closure/observe.h"
 #include "unique_fd.h"
 
 namespace ocitools {
@@ -24,6 +25,7 @@ namespace {
 // into a buffer of the file's size: growing one would touch twice the memory, and on a virtual
 // machine each page touched the first time costs more than reading it.
 std::optional<std::string> read_file(const fs::path& path, bool missing_ok) {
+    observe::stat(path.native());
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         if (missing_ok && errno == ENOENT) return std::nullopt;
@@ -541,6 +543,7 @@ void DpkgDatabase::read_status() {
     const fs::path updates = admin_dir_ / "updates";
     std::vector<std::string> journal;
     std::error_code ec;
+    observe::stat(updates.native());
     for (fs::directory_iterator it(updates, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename();
         if (!name.empty() &&

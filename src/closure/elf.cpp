@@ -1,6 +1,7 @@
 #include "closure/elf.h"
 
 #include "closure/elf_bytes.h"
+#include "closure/observe.h"
 #include "error.h"
 #include "unique_fd.h"
 
@@ -20,9 +21,14 @@ namespace ocitools {
 // FileBytes (declared in elf_bytes.h)
 
 // O_NONBLOCK so that opening a FIFO does not wait for a writer; it is refused below anyway.
-FileBytes::FileBytes(const std::filesystem::path& path)
-    : FileBytes(UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)),
-                path) {}
+namespace {
+UniqueFd open_for_reading(const std::filesystem::path& path) {
+    observe::stat(path.native());
+    return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+}
+}  // namespace
+
+FileBytes::FileBytes(const std::filesystem::path& path) : FileBytes(open_for_reading(path), path) {}
 
 std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesystem::path& shown) {
     std::size_t done = 0;

@@ -10,6 +10,7 @@
 #include <optional>
 
 #include "closure/elf_bytes.h"
+#include "closure/observe.h"
 #include "error.h"
 #include "parallel.h"
 
@@ -21,8 +22,10 @@ FileTree::FileTree(const std::filesystem::path& root)
 }
 
 UniqueFd FileTree::open(const std::string& path) const {
-    if (is_host())
+    if (is_host()) {
+        observe::stat(path);
         return UniqueFd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK));
+    }
     open_how how{};
     how.flags = O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
     how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
@@ -35,6 +38,7 @@ std::optional<struct stat> FileTree::stat(const std::string& path) const {
     std::optional<struct stat> result;
     struct stat st {};
     if (is_host()) {
+        observe::stat(path);
         if (::stat(path.c_str(), &st) == 0) result = st;
     } else {
         open_how how{};

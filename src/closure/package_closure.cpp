@@ -14,6 +14,7 @@
 #include <unordered_set>
 
 #include "closure/host_path.h"
+#include "closure/observe.h"
 
 namespace ocitools {
 
@@ -267,6 +268,7 @@ bool FileSelection::excluded(const std::string& path) const {
 InstalledFiles::InstalledFiles(const DpkgDatabase& db, const fs::path& root)
     : db_(db), root_(root) {
     char real[PATH_MAX];
+    observe::components(root.native());
     if (!::realpath(root.c_str(), real)) throw SystemError("cannot resolve", root, errno);
     root_real_ = real;
 }
@@ -291,6 +293,7 @@ std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) con
     } else {
         result = join(parent, name);
         char target[PATH_MAX];
+        observe::lstat(host_path(result));
         const ssize_t n = ::readlink(host_path(result).c_str(), target, sizeof target);
         if (n >= 0) {
             // A symlink: its target, relative to the link's directory or to the root.
@@ -417,6 +420,7 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
             if (excluded) continue;
             struct stat st {};
             const std::string on_host = host_path(canonical(target));
+            if (!lstat_) observe::lstat(on_host);
             const int error = lstat_ ? lstat_(on_host, st)
                                      : (::lstat(on_host.c_str(), &st) == 0 ? 0 : errno);
             if (error != 0) {

@@ -45,7 +45,8 @@ void Plan::add(PlanEntry entry) {
                                to_string(below->second.kind) + ") is inside store path " +
                                quote(entry.path) + ", which is copied whole");
     }
-    auto [it, inserted] = entries_.try_emplace(entry.path, entry);
+    // try_emplace moves `entry` only when it inserts it.
+    auto [it, inserted] = entries_.try_emplace(entry.path, std::move(entry));
     if (inserted && entry.kind == EntryKind::StorePath) ++store_paths_;
     if (inserted || it->second == entry) return;
     throw ClosureError("conflicting closure entries for " + quote(entry.path) + ": a " +
@@ -62,6 +63,13 @@ std::vector<PlanEntry> Plan::entries() const {
     std::vector<PlanEntry> out;
     out.reserve(entries_.size());
     for (const auto& [path, entry] : entries_) out.push_back(entry);
+    return out;
+}
+
+std::vector<const PlanEntry*> Plan::sorted() const {
+    std::vector<const PlanEntry*> out;
+    out.reserve(entries_.size());
+    for (const auto& [path, entry] : entries_) out.push_back(&entry);
     return out;
 }
 

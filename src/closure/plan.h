@@ -36,6 +36,8 @@ class Plan {
 
     // Entries sorted by path, so every directory comes before what it holds.
     std::vector<PlanEntry> entries() const;
+    // The same, without copying them: valid while the plan is not changed.
+    std::vector<const PlanEntry*> sorted() const;
     size_t size() const { return entries_.size(); }
 
   private:

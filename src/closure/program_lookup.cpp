@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "closure/observe.h"
 #include "error.h"
 
 namespace ocitools {
@@ -15,6 +16,7 @@ namespace {
 // Why `path` cannot be executed, or empty when it can.
 std::string not_executable_reason(const std::string& path) {
     struct stat st {};
+    observe::stat(path);
     if (stat(path.c_str(), &st) != 0) return std::strerror(errno);
     if (S_ISDIR(st.st_mode)) return "is a directory";
     if (!S_ISREG(st.st_mode)) return "is not a regular file";
@@ -52,6 +54,7 @@ std::string find_program(const std::string& program, const std::string& search_p
     std::string first_problem;
     for (const auto& dir : search_path_dirs(search_path)) {
         const std::string candidate = dir.back() == '/' ? dir + program : dir + "/" + program;
+        observe::stat(candidate);
         if (access(candidate.c_str(), F_OK) != 0) continue;
         const auto why = not_executable_reason(candidate);
         if (why.empty()) return candidate;
