@@ -231,6 +231,10 @@ struct RootfsWriter::Pool {
     WriteStats stats_;
 };
 
+RootfsWriter::RootfsWriter(UniqueFd root) : root_(std::move(root)), umask_(umask(0)) {
+    umask(umask_);
+}
+
 UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, bool create) {
     std::string parent;
     split_last(relative(path), parent, name);
@@ -266,13 +270,14 @@ UniqueFd RootfsWriter::open_parent(const std::string& path, std::string& name, b
 
 WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
     made_directories_.insert("/");
-    const std::vector<PlanEntry> entries = plan.entries();
+    const std::vector<const PlanEntry*> entries = plan.sorted();
+    std::vector<char> mode_is_set(entries.size(), 0);
     WriteStats stats;
     {
         Pool pool(root_.get(), options);
-        for (const auto& entry : entries) {
+        for (size_t i = 0; i < entries.size(); ++i) {
             throw_if_cancelled();
-            write_entry(entry, pool);
+            mode_is_set[i] = write_entry(*entries[i], pool);
         }
         stats = pool.run();
     }
@@ -297,68 +302,84 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
     // changes a directory's mtime, and a read-only directory could not be filled. Store
     // directories lie beneath the plan's.
     for (auto it = store_directories_.rbegin(); it != store_directories_.rend(); ++it)
-        set_directory_metadata(*it);
-    for (auto it = entries.rbegin(); it != entries.rend(); ++it)
-        if (it->kind == EntryKind::Directory) set_directory_metadata(*it);
+        set_directory_metadata(*it, false);
+    for (size_t i = entries.size(); i-- > 0;)
+        if (entries[i]->kind == EntryKind::Directory)
+            set_directory_metadata(*entries[i], mode_is_set[i] != 0);
     store_links_.clear();
     owned_names_.clear();
+    parent_fds_.clear();
     return stats;
 }
 
-void RootfsWriter::set_directory_metadata(const PlanEntry& directory) {
+int RootfsWriter::parent_fd(const std::string& path, std::string& name, bool create) {
+    // Bounded: a store path may hold many thousands of directories.
+    constexpr size_t kMaxOpen = 256;
+    std::string parent;
+    split_last(relative(path), parent, name);
+    if (auto it = parent_fds_.find(parent); it != parent_fds_.end()) return it->second.get();
+    UniqueFd fd = open_parent(path, name, create);
+    if (parent_fds_.size() >= kMaxOpen) parent_fds_.clear();
+    return parent_fds_.emplace(std::move(parent), std::move(fd)).first->second.get();
+}
+
+void RootfsWriter::set_directory_metadata(const PlanEntry& directory, bool mode_is_set) {
     std::string name;
-    UniqueFd parent = open_parent(directory.path, name, false);
-    if (fchmodat(parent.get(), name.c_str(), directory.mode, 0) != 0)
+    const int parent = parent_fd(directory.path, name, false);
+    if (!mode_is_set && fchmodat(parent, name.c_str(), directory.mode, 0) != 0)
         throw SystemError("cannot set mode of", directory.path, errno);
     const struct timespec times[2] = {directory.mtime, directory.mtime};
-    if (utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
+    if (utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW) != 0)
         throw SystemError("cannot set times of", directory.path, errno);
 }
 
-void RootfsWriter::write_entry(const PlanEntry& entry, Pool& pool) {
+bool RootfsWriter::write_entry(const PlanEntry& entry, Pool& pool) {
     std::string name;
     if (entry.kind == EntryKind::File) {
         // Written once every directory exists; its parent must exist by then.
         std::string parent;
         split_last(relative(entry.path), parent, name);
         if (!made_directories_.count("/" + parent)) {
-            (void)open_parent(entry.path, name, true);
+            (void)parent_fd(entry.path, name, true);
             made_directories_.insert("/" + parent);
         }
         pool.add(FileJob{&entry.source, &entry.path, entry.mode, entry.mtime});
-        return;
+        return false;
     }
-    UniqueFd parent = open_parent(entry.path, name, true);
+    const int parent = parent_fd(entry.path, name, true);
     switch (entry.kind) {
         case EntryKind::Directory: {
-            if (mkdirat(parent.get(), name.c_str(), 0700) != 0) {
+            // Owner-writable until the final pass sets the real mode. A mode that is (rwx for
+            // the owner, no special bits, nothing the umask takes) is given at once.
+            const bool final_mode = (entry.mode & 07700) == 0700 && (entry.mode & umask_) == 0;
+            const bool made = mkdirat(parent, name.c_str(), final_mode ? entry.mode : 0700) == 0;
+            if (!made) {
                 struct stat st {};
-                if (errno != EEXIST ||
-                    fstatat(parent.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+                if (errno != EEXIST || fstatat(parent, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 ||
                     !S_ISDIR(st.st_mode))
                     throw SystemError("cannot create directory", entry.path,
                                       errno ? errno : EEXIST);
             }
-            // Owner-writable until the final pass sets the real mode.
-            if (fchmodat(parent.get(), name.c_str(), 0700, 0) != 0)
+            if ((!made || (umask_ & 0700) != 0) && fchmodat(parent, name.c_str(), 0700, 0) != 0)
                 throw SystemError("cannot set mode of", entry.path, errno);
             made_directories_.insert(entry.path);
-            break;
+            return made && final_mode;
         }
         case EntryKind::Symlink: {
-            if (symlinkat(entry.link_target.c_str(), parent.get(), name.c_str()) != 0)
+            if (symlinkat(entry.link_target.c_str(), parent, name.c_str()) != 0)
                 throw SystemError("cannot create symlink", entry.path, errno);
             const struct timespec times[2] = {entry.mtime, entry.mtime};
             // Best effort: some filesystems refuse times on symlinks.
-            (void)utimensat(parent.get(), name.c_str(), times, AT_SYMLINK_NOFOLLOW);
-            break;
+            (void)utimensat(parent, name.c_str(), times, AT_SYMLINK_NOFOLLOW);
+            return false;
         }
         case EntryKind::File:
-            break;
+            return false;
         case EntryKind::StorePath:
-            copy_store_path(entry, parent.get(), name, pool);
-            break;
+            copy_store_path(entry, parent, name, pool);
+            return false;
     }
+    return false;
 }
 
 // A store path being copied: the directories still to fill.

@@ -18,6 +18,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <unordered_set>
 #include <utility>
 #include <vector>
@@ -57,7 +58,9 @@ struct FileJob {
 class RootfsWriter {
   public:
     // `root` is an open directory that becomes the container's "/".
-    explicit RootfsWriter(UniqueFd root) : root_(std::move(root)) {}
+    // Reads the umask (umask(2) sets it to read it): construct it while no other thread of the
+    // process creates files.
+    explicit RootfsWriter(UniqueFd root);
 
     // Write every entry; directories get their modes and times last, so a read-only directory
     // can still be filled. On an error or a cancel, the workers stop and the first error is
@@ -86,12 +89,16 @@ class RootfsWriter {
     struct Pool;
     struct TreeCopy;
     UniqueFd open_parent(const std::string& path, std::string& name, bool create);
-    void write_entry(const PlanEntry& entry, Pool& pool);
+    // The parent of `path` (its last name in `name`), opened as open_parent() does, once: the
+    // descriptors are kept for the rest of write(). Borrowed.
+    int parent_fd(const std::string& path, std::string& name, bool create);
+    // True when a directory was made with its final mode (the last pass then sets only times).
+    bool write_entry(const PlanEntry& entry, Pool& pool);
     void copy_store_path(const PlanEntry& entry, int parent, const std::string& name, Pool& pool);
     void copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path, int dst_dir,
                          const std::string& dst_path, const std::string& name,
                          const struct stat& st, Pool& pool);
-    void set_directory_metadata(const PlanEntry& directory);
+    void set_directory_metadata(const PlanEntry& directory, bool mode_is_set);
 
     UniqueFd root_;
     // Store files written so far, by host (device, inode) -> rootfs path: the next name of the
@@ -101,6 +108,8 @@ class RootfsWriter {
     std::deque<std::string> owned_names_;  // store files' names, for their FileJobs
     std::vector<PlanEntry> store_directories_;                      // in creation order
     std::unordered_set<std::string> made_directories_;  // rootfs directories known to exist
+    mode_t umask_ = 0;
+    std::unordered_map<std::string, UniqueFd> parent_fds_;  // by rootfs-relative path
 };
 
 }  // namespace ocitools
