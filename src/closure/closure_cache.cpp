@@ -295,15 +295,21 @@ void for_each_index(size_t n, const Work& work) {
     run_on_threads(std::min<size_t>(worker_threads(), n / kPathsPerThread + 1), run);
 }
 
-bool still_true(const std::vector<Observation>& observations, std::string& changed) {
+// Whether every observation still holds. The directories only looked up may have a new mtime:
+// `observations` then gets it, for the plan's copy of it.
+bool still_true(std::vector<Observation>& observations, std::string& changed) {
     std::atomic<size_t> first_changed{observations.size()};
     for_each_index(observations.size(), [&](size_t i) {
         if (i > first_changed.load(std::memory_order_relaxed)) return;
-        const Observation& o = observations[i];
-        if (!o.same_as(Observation::of(o.path, o.follow))) {
+        Observation& o = observations[i];
+        const Observation now = Observation::of(o.path, o.follow, o.listed);
+        if (!o.same_as(now)) {
             size_t seen = first_changed.load();
             while (i < seen && !first_changed.compare_exchange_weak(seen, i)) {
             }
+        } else if (o.looked_up_directory()) {
+            o.mtime_sec = now.mtime_sec;
+            o.mtime_nsec = now.mtime_nsec;
         }
     });
     if (first_changed == observations.size()) return true;
@@ -312,10 +318,11 @@ bool still_true(const std::vector<Observation>& observations, std::string& chang
 }
 
 // What lstat(2) or stat(2) says of `path` now; its ctime too, when asked.
-Observation observe_now(const std::string& path, bool follow, std::int64_t* ctime) {
+Observation observe_now(const std::string& path, bool follow, bool listed, std::int64_t* ctime) {
     Observation o;
     o.path = path;
     o.follow = follow;
+    o.listed = listed;
     struct stat st {};
     if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
         o.error = errno;
@@ -343,15 +350,16 @@ fs::path default_cache_dir() {
     return {};
 }
 
-Observation Observation::of(const std::string& path, bool follow) {
-    return observe_now(path, follow, nullptr);
+Observation Observation::of(const std::string& path, bool follow, bool listed) {
+    return observe_now(path, follow, listed, nullptr);
 }
 
 bool Observation::same_as(const Observation& now) const {
     if (error != 0 || now.error != 0) return error == now.error;
-    return dev == now.dev && ino == now.ino && mode == now.mode && uid == now.uid &&
-           gid == now.gid && size == now.size && mtime_sec == now.mtime_sec &&
-           mtime_nsec == now.mtime_nsec;
+    if (dev != now.dev || ino != now.ino || mode != now.mode || uid != now.uid || gid != now.gid)
+        return false;
+    return looked_up_directory() ||
+           (size == now.size && mtime_sec == now.mtime_sec && mtime_nsec == now.mtime_nsec);
 }
 
 std::string serialize_cache_record(const CacheRecord& record) {
@@ -363,6 +371,7 @@ std::string serialize_cache_record(const CacheRecord& record) {
     for (const auto& o : record.observations) {
         w.str(o.path);
         w.u8(o.follow);
+        w.u8(o.listed);
         w.u32(static_cast<std::uint32_t>(o.error));
         w.u64(o.dev);
         w.u64(o.ino);
@@ -406,11 +415,12 @@ std::optional<CacheRecord> parse_cache_record(std::span<const std::byte> bytes) 
     if (r.u32() != kFormat) return std::nullopt;
     CacheRecord record;
     record.key = r.str();
-    // An observation takes at least 8 (path length) + 1 + 4 + 16 + 12 + 24 bytes.
-    record.observations.resize(r.count(65));
+    // An observation takes at least 8 (path length) + 2 + 4 + 16 + 12 + 24 bytes.
+    record.observations.resize(r.count(66));
     for (auto& o : record.observations) {
         o.path = r.str();
         o.follow = r.flag();
+        o.listed = r.flag();
         o.error = static_cast<int>(r.u32());
         o.dev = r.u64();
         o.ino = r.u64();
@@ -468,7 +478,9 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     if (!key) {
         populate_heap();
         result.closure = compute_closure(spec, host_search_path, reporter, options);
-        result.detail = cache_dir.empty() ? "no cache directory" : "no key";
+        result.detail = cache_dir.empty()
+                            ? "no cache directory (--no-cache, or neither XDG_CACHE_HOME nor HOME)"
+                            : "cannot make a key (/proc/self/exe, or the working directory)";
         return result;
     }
     const std::string name = hex(fnv1a(*key));
@@ -486,6 +498,12 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
             } else if (!still_true(record->observations, changed)) {
                 result.detail = changed + " changed";
             } else {
+                // A directory of the plan that only gained or lost a name meanwhile (a file
+                // made in /tmp) keeps the closure; the rootfs gets its mtime of now.
+                for (const Observation& o : record->observations)
+                    if (o.looked_up_directory() && !o.follow)
+                        record->closure.plan.set_directory_mtime(o.path,
+                                                                 {o.mtime_sec, o.mtime_nsec});
                 for (const auto& [warning, message] : record->messages)
                     warning ? reporter.warn(message) : reporter.note(message);
                 result.closure = std::move(record->closure);
@@ -503,7 +521,7 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     clock_gettime(CLOCK_REALTIME, &start);
     CacheRecord record;
     record.key = *key;
-    std::set<std::pair<std::string, bool>> paths;
+    std::set<std::pair<std::string, observe::Asked>> paths;
     std::string uncacheable;
     {
         observe::Recording recording;
@@ -529,17 +547,19 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     // What the paths are now; a path changed since the walk looked at it has a new ctime, so
     // one changed since the start is not stored.
     record.observations.resize(paths.size());
-    std::vector<const std::pair<std::string, bool>*> order;
+    std::vector<const std::pair<std::string, observe::Asked>*> order;
     order.reserve(paths.size());
     for (const auto& p : paths) order.push_back(&p);
     std::atomic<size_t> fresh{paths.size()};
     const std::int64_t too_new =
         static_cast<std::int64_t>(start.tv_sec) * 1'000'000'000 + start.tv_nsec - kFreshNanoseconds;
     for_each_index(order.size(), [&](size_t i) {
-        const auto& [path, follow] = *order[i];
+        const auto& [path, how] = *order[i];
         std::int64_t ctime = 0;
-        record.observations[i] = observe_now(path, follow, &ctime);
-        if (record.observations[i].error == 0 && ctime >= too_new) fresh = i;
+        const Observation& o = record.observations[i] = observe_now(
+            path, how != observe::Asked::Lstat, how == observe::Asked::Listing, &ctime);
+        // A looked-up directory's mtime is not relied on: it may be fresh.
+        if (o.error == 0 && !o.looked_up_directory() && ctime >= too_new) fresh = i;
     });
     if (fresh != paths.size()) {
         result.detail = order[fresh]->first + " changed less than a second ago";
@@ -551,7 +571,7 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     kept.reserve(record.observations.size());
     for (auto& o : record.observations) {
         const Observation* previous = kept.empty() ? nullptr : &kept.back();
-        if (o.follow && previous && !previous->follow && previous->path == o.path &&
+        if (o.follow && !o.listed && previous && !previous->follow && previous->path == o.path &&
             (previous->error != 0 || !S_ISLNK(previous->mode)))
             continue;
         kept.push_back(std::move(o));

@@ -13,6 +13,8 @@
 // ocitools, or not owned by the user running ocitools is ignored (and replaced).
 #pragma once
 
+#include <sys/stat.h>
+
 #include <cstddef>
 #include <filesystem>
 #include <optional>
@@ -52,13 +54,19 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
 struct Observation {
     std::string path;
     bool follow = false;  // stat(2), else lstat(2)
+    // The directory's names were read: its mtime and size count. A directory only looked up is
+    // the same while its inode, mode and owner are.
+    bool listed = false;
     int error = 0;        // the errno; the fields below only when 0
     std::uint64_t dev = 0, ino = 0;
     std::uint32_t mode = 0, uid = 0, gid = 0;
     std::int64_t size = 0, mtime_sec = 0, mtime_nsec = 0;
 
-    static Observation of(const std::string& path, bool follow);  // asks the kernel now
+    // Asks the kernel now.
+    static Observation of(const std::string& path, bool follow, bool listed = false);
     bool same_as(const Observation& now) const;
+    // A directory looked up but not listed: its mtime is not compared.
+    bool looked_up_directory() const { return error == 0 && S_ISDIR(mode) && !listed; }
 };
 
 // A cache file's contents.

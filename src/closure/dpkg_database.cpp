@@ -543,7 +543,7 @@ void DpkgDatabase::read_status() {
     const fs::path updates = admin_dir_ / "updates";
     std::vector<std::string> journal;
     std::error_code ec;
-    observe::stat(updates.native());
+    observe::listing(updates.native());
     for (fs::directory_iterator it(updates, ec), end; !ec && it != end; it.increment(ec)) {
         const std::string name = it->path().filename();
         if (!name.empty() &&

@@ -186,7 +186,7 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
     while (!stack.empty()) {
         const std::string dir = std::move(stack.back());
         stack.pop_back();
-        observe::stat(dir);  // its entries: the directory's mtime changes with them
+        observe::listing(dir);
         DirHandle d(opendir(dir.c_str()), closedir);
         if (!d) throw SystemError("cannot read directory", dir, errno);
         for (const auto& name : entry_names(d.get(), dir)) {

@@ -20,12 +20,12 @@ Recording::~Recording() {
     active.compare_exchange_strong(expected, nullptr);
 }
 
-void Recording::add(std::string_view path, bool follow) {
+void Recording::add(std::string_view path, Asked how) {
     std::lock_guard lock(mutex_);
-    paths_.emplace(std::string(path), follow);
+    paths_.emplace(std::string(path), how);
 }
 
-std::set<std::pair<std::string, bool>> Recording::take() {
+std::set<std::pair<std::string, Asked>> Recording::take() {
     std::lock_guard lock(mutex_);
     return std::move(paths_);
 }
@@ -36,11 +36,15 @@ std::string Recording::uncacheable_reason() const {
 }
 
 void lstat(std::string_view path) {
-    if (Recording* r = active.load(std::memory_order_acquire)) r->add(path, false);
+    if (Recording* r = active.load(std::memory_order_acquire)) r->add(path, Asked::Lstat);
 }
 
 void stat(std::string_view path) {
-    if (Recording* r = active.load(std::memory_order_acquire)) r->add(path, true);
+    if (Recording* r = active.load(std::memory_order_acquire)) r->add(path, Asked::Stat);
+}
+
+void listing(std::string_view path) {
+    if (Recording* r = active.load(std::memory_order_acquire)) r->add(path, Asked::Listing);
 }
 
 void components(std::string_view path) {

@@ -16,11 +16,17 @@
 
 namespace ocitools::observe {
 
+// How a path was asked about.
+enum class Asked : unsigned char { Lstat, Stat, Listing };
+
 // The answer depended on lstat(2) of `path` (the path itself: a symlink is not followed).
 void lstat(std::string_view path);
-// The answer depended on stat(2) of `path` (following symlinks): opening it, reading it,
-// listing it (a directory's mtime changes when an entry is added, removed or renamed).
+// The answer depended on stat(2) of `path` (following symlinks): opening it, reading it.
 void stat(std::string_view path);
+// The answer depended on the names in directory `path` (following symlinks): its mtime changes
+// when a name is added, removed or renamed. (A directory only looked up, by lstat or stat, is
+// the same directory while its inode, mode and owner are; its mtime is not compared.)
+void listing(std::string_view path);
 // Every component of `path` (realpath(3) of it).
 void components(std::string_view path);
 // The closure depends on something the recorder cannot check later; it is not stored.
@@ -35,19 +41,20 @@ class Recording {
     Recording(const Recording&) = delete;
     Recording& operator=(const Recording&) = delete;
 
-    // (path, followed) pairs, sorted.
-    std::set<std::pair<std::string, bool>> take();
+    // (path, how) pairs, sorted.
+    std::set<std::pair<std::string, Asked>> take();
     // Why the closure cannot be cached; empty when it can.
     std::string uncacheable_reason() const;
 
   private:
     friend void lstat(std::string_view);
     friend void stat(std::string_view);
+    friend void listing(std::string_view);
     friend void uncacheable(std::string_view);
-    void add(std::string_view path, bool follow);
+    void add(std::string_view path, Asked how);
 
     mutable std::mutex mutex_;
-    std::set<std::pair<std::string, bool>> paths_;
+    std::set<std::pair<std::string, Asked>> paths_;
     std::string uncacheable_;
 };
 

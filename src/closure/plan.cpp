@@ -59,6 +59,13 @@ const PlanEntry* Plan::find(const std::string& path) const {
     return it == entries_.end() ? nullptr : &it->second;
 }
 
+bool Plan::set_directory_mtime(const std::string& path, const struct timespec& mtime) {
+    auto it = entries_.find(path);
+    if (it == entries_.end() || it->second.kind != EntryKind::Directory) return false;
+    it->second.mtime = mtime;
+    return true;
+}
+
 std::vector<PlanEntry> Plan::entries() const {
     std::vector<PlanEntry> out;
     out.reserve(entries_.size());

@@ -33,6 +33,9 @@ class Plan {
     void add(PlanEntry entry);
     bool contains(const std::string& path) const { return entries_.count(path) != 0; }
     const PlanEntry* find(const std::string& path) const;
+    // Give the directory at `path` (whose names changed) a new mtime; false when the plan has
+    // no directory there.
+    bool set_directory_mtime(const std::string& path, const struct timespec& mtime);
 
     // Entries sorted by path, so every directory comes before what it holds.
     std::vector<PlanEntry> entries() const;
