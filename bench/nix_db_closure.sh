@@ -41,7 +41,6 @@ echo "$first" > "$root/needs"
 printf '%s\n\n1\n%s\n' "$root" "$first" >> "$tmp/registration"
 nix-store --register-validity < "$tmp/registration"
 
-now() { date +%s.%N; }
 ours() { "$ocitools" closure -- "$root/bin/sh" 2>"$tmp/err"; }
 theirs() { nix-store -qR "$root"; }
 [ "$(ours | wc -l)" -eq $((n + 1)) ] || { echo "nix_db_closure.sh: wrong closure: $(cat "$tmp/err")" >&2; exit 1; }
@@ -50,11 +49,11 @@ theirs() { nix-store -qR "$root"; }
 best_ours=999999
 best_nix=999999
 for _ in $(seq "$runs"); do
-    t0=$(now)
+    t0=$EPOCHREALTIME
     ours >/dev/null
-    t1=$(now)
+    t1=$EPOCHREALTIME
     theirs >/dev/null
-    t2=$(now)
+    t2=$EPOCHREALTIME
     best_ours=$(echo "if ($t1 - $t0 < $best_ours) $t1 - $t0 else $best_ours" | bc -l)
     best_nix=$(echo "if ($t2 - $t1 < $best_nix) $t2 - $t1 else $best_nix" | bc -l)
 done

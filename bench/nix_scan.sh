@@ -45,7 +45,6 @@ cp /bin/busybox "${pkgs[0]}/bin/sh"
 bytes=$(du -sb --apparent-size "$store" | cut -f1)
 nfiles=$(find "$store" -type f | wc -l)
 
-now() { date +%s.%N; }
 scan() {
     NIX_STORE_DIR="$store" NIX_STATE_DIR="$tmp/no-state" "$ocitools" closure \
         -- "${pkgs[0]}/bin/sh" 2>/dev/null
@@ -56,11 +55,11 @@ read_all  # warm the page cache for both
 best_ours=999999
 best_cat=999999
 for _ in $(seq "$runs"); do
-    t0=$(now)
+    t0=$EPOCHREALTIME
     scan >/dev/null
-    t1=$(now)
+    t1=$EPOCHREALTIME
     read_all
-    t2=$(now)
+    t2=$EPOCHREALTIME
     best_ours=$(echo "if ($t1 - $t0 < $best_ours) $t1 - $t0 else $best_ours" | bc -l)
     best_cat=$(echo "if ($t2 - $t1 < $best_cat) $t2 - $t1 else $best_cat" | bc -l)
 done
