@@ -1,6 +1,8 @@
 #include "closure/closure_cache.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -148,6 +150,13 @@ std::optional<std::string> cache_key(const ContainerSpec& spec, const std::strin
     w.str(OCITOOLS_VERSION);
     w.u32(geteuid());
     w.u32(getegid());
+    // Capabilities decide what may be read as much as ids do (CAP_DAC_OVERRIDE,
+    // CAP_DAC_READ_SEARCH), and stat(2) does not show them.
+    __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+    __user_cap_data_struct caps[2]{};
+    if (syscall(SYS_capget, &header, caps) != 0) return std::nullopt;
+    w.u32(caps[0].effective);
+    w.u32(caps[1].effective);
     std::vector<gid_t> groups(static_cast<size_t>(std::max(getgroups(0, nullptr), 0)));
     const int n = getgroups(static_cast<int>(groups.size()), groups.data());
     groups.resize(static_cast<size_t>(std::max(n, 0)));
@@ -558,8 +567,9 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
         std::int64_t ctime = 0;
         const Observation& o = record.observations[i] = observe_now(
             path, how != observe::Asked::Lstat, how == observe::Asked::Listing, &ctime);
-        // A looked-up directory's mtime is not relied on: it may be fresh.
-        if (o.error == 0 && !o.looked_up_directory() && ctime >= too_new) fresh = i;
+        // Looked-up directories too: a directory renamed into place, or whose mode changed,
+        // while the walk ran has a new ctime, though its mtime is not compared later.
+        if (o.error == 0 && ctime >= too_new) fresh = i;
     });
     if (fresh != paths.size()) {
         result.detail = order[fresh]->first + " changed less than a second ago";

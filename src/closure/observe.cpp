@@ -22,7 +22,12 @@ Recording::~Recording() {
 
 void Recording::add(std::string_view path, Asked how) {
     std::lock_guard lock(mutex_);
-    paths_.emplace(std::string(path), how);
+    if (!paths_.emplace(std::string(path), how).second) return;
+    // And every directory on the way, looked up: a directory renamed into place while the walk
+    // ran then shows (the rename gives it a new ctime). Its ancestors are there once it is.
+    for (size_t slash = path.rfind('/'); slash != std::string_view::npos && slash > 0;
+         slash = path.rfind('/', slash - 1))
+        if (!paths_.emplace(std::string(path.substr(0, slash)), Asked::Lstat).second) break;
 }
 
 std::set<std::pair<std::string, Asked>> Recording::take() {

@@ -19,6 +19,7 @@ namespace ocitools::observe {
 // How a path was asked about.
 enum class Asked : unsigned char { Lstat, Stat, Listing };
 
+// Each call also records lstat(2) of every directory above `path`.
 // The answer depended on lstat(2) of `path` (the path itself: a symlink is not followed).
 void lstat(std::string_view path);
 // The answer depended on stat(2) of `path` (following symlinks): opening it, reading it.

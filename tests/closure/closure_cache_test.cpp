@@ -767,6 +767,32 @@ TEST_F(CachedClosureTest, WhatChangedWithinTheLastSecondIsNotStored) {
 
 // A name added to a directory on the way to an --include path (a file made in /tmp) keeps the
 // closure: that directory was only looked up, and only its identity counts.
+// A directory renamed into place while a closure is computed (a deploy's `mv app.new app`)
+// holds other files than the walk read; the rename gives it a new ctime, so the closure is not
+// stored (found in review: looked-up directories were exempt from the freshness rule).
+TEST_F(CachedClosureTest, ADirectoryRenamedIntoPlaceIsNotStored) {
+    ScratchDir dir;
+    write_text(dir / "new/data", "data\n");
+    wait_out_the_fresh_second();
+    fs::rename(dir / "new", dir / "app");
+    const ContainerSpec spec = spec_of({files.script.string()}, {(dir / "app/data").string()});
+    const CachedClosure first = run(spec);
+    EXPECT_TRUE(changed_too_recently(first)) << first.detail;
+}
+
+// Every directory above a path asked about is recorded too, looked up.
+TEST(ObserveRecording, RecordsTheDirectoriesOnTheWay) {
+    observe::Recording recording;
+    observe::stat("/a/b/c");
+    observe::listing("/a/d");
+    const auto paths = recording.take();
+    using observe::Asked;
+    const std::set<std::pair<std::string, Asked>> expected{
+        {"/a", Asked::Lstat}, {"/a/b", Asked::Lstat}, {"/a/b/c", Asked::Stat},
+        {"/a/d", Asked::Listing}};
+    EXPECT_EQ(paths, expected);
+}
+
 TEST_F(CachedClosureTest, ANameAddedToADirectoryOnTheWayIsAHit) {
     ScratchDir dir;
     write_text(dir / "sub/data", "data\n");
