@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <sys/syscall.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -13,10 +12,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <ctime>
-#include <memory>
 
+#include "closure/elf_bytes.h"
 #include "closure/observe.h"
 #include "directory.h"
+#include "error.h"
 #include "heap.h"
 #include "parallel.h"
 #include "unique_fd.h"
@@ -213,32 +213,19 @@ UniqueFd open_closures_dir(const fs::path& cache_dir, bool create) {
     return closures;
 }
 
-// The file mapped, not read: its pages are then those of the page cache, with no first touch
-// of fresh memory for each (see heap.h).
-class MappedFile {
-  public:
-    MappedFile(const MappedFile&) = delete;
-    MappedFile& operator=(const MappedFile&) = delete;
-    static std::unique_ptr<MappedFile> open(int dir, const std::string& name) {
-        UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
-        if (!fd || !private_to_us(fd.get(), false)) return nullptr;
-        struct stat st {};
-        if (fstat(fd.get(), &st) != 0 || st.st_size <= 0 ||
-            static_cast<std::uint64_t>(st.st_size) > kMaxFileSize)
-            return nullptr;
-        const auto size = static_cast<size_t>(st.st_size);
-        void* p = mmap(nullptr, size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd.get(), 0);
-        if (p == MAP_FAILED) return nullptr;
-        return std::unique_ptr<MappedFile>(new MappedFile(p, size));
+// A cache file, if it is ours alone and of a sane size: mapped or read by FileBytes.
+std::optional<FileBytes> open_cache_file(int dir, const std::string& name, const fs::path& shown) {
+    UniqueFd fd(openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY));
+    struct stat st {};
+    if (!fd || !private_to_us(fd.get(), false) || fstat(fd.get(), &st) != 0 || st.st_size <= 0 ||
+        static_cast<std::uint64_t>(st.st_size) > kMaxFileSize)
+        return std::nullopt;
+    try {
+        return FileBytes(std::move(fd), shown);
+    } catch (const Error&) {
+        return std::nullopt;  // unreadable: a miss, like any other
     }
-    ~MappedFile() { munmap(data_, size_); }
-    std::span<const std::byte> bytes() const { return {static_cast<const std::byte*>(data_), size_}; }
-
-  private:
-    MappedFile(void* data, size_t size) : data_(data), size_(size) {}
-    void* data_;
-    size_t size_;
-};
+}
 
 // Keep at most kMaxFiles records, dropping the least recently written; and temporaries of
 // builds that died more than an hour ago.
@@ -497,8 +484,8 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
 
     // A hit: the same request, and every path the walk asked about answers the same.
     if (UniqueFd dir = open_closures_dir(cache_dir, false)) {
-        if (const auto mapped = MappedFile::open(dir.get(), name)) {
-            auto record = parse_cache_record(mapped->bytes());
+        if (const auto cached = open_cache_file(dir.get(), name, file)) {
+            auto record = parse_cache_record(cached->bytes());
             std::string changed;
             if (!record) {
                 result.detail = "damaged cache file " + file.string();
