@@ -13,6 +13,7 @@
 #include "cancel.h"
 #include "closure/program_lookup.h"
 #include "error.h"
+#include "phase_time.h"
 #include "rootfs/etc_files.h"
 #include "rootfs/rootfs_writer.h"
 #include "spec/capabilities.h"
@@ -259,6 +260,81 @@ bool use_hardlinks(const ContainerSpec& spec, const BuildOptions& options,
 
 }  // namespace
 
+namespace {
+
+// Write the bundle for `cached.closure` in a temporary sibling of the output and rename it into
+// place. Throws SourceChanged when a file left unchecked by the cache changed.
+void write_bundle(const ContainerSpec& spec, const BuildOptions& options,
+                  const Reporter& reporter, bool hardlink, bool exists, CachedClosure& cached) {
+    const fs::path& output = options.output;
+    const Closure& closure = cached.closure;
+    // Check the config before writing anything. A user name can only be looked up once the
+    // rootfs is written, so it stands in as root here; the config is made again after that.
+    const bool user_by_name = spec.user && (!parse_id(spec.user->user) ||
+                                            (spec.user->group && !parse_id(*spec.user->group)));
+    ConfigInputs inputs{options.builder, std::nullopt};
+    if (user_by_name) inputs.user = ResolvedUser{};
+    (void)runtime_config_for(spec, closure, inputs);
+
+    throw_if_cancelled();
+    TempDir temp(output);
+    UniqueFd bundle(open(temp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    if (!bundle) throw SystemError("cannot open", temp.path(), errno);
+    if (mkdirat(bundle.get(), "rootfs", 0755) != 0)
+        throw SystemError("cannot create", temp.path() / "rootfs", errno);
+    UniqueFd rootfs(openat(bundle.get(), "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!rootfs) throw SystemError("cannot open", temp.path() / "rootfs", errno);
+
+    phase_done("temporary directory");
+    RootfsWriter writer(std::move(rootfs));
+    if (options.progress) options.progress->start("ocitools: writing rootfs");
+    WriteOptions write_options{.hardlink = hardlink, .jobs = options.jobs,
+                               .progress = options.progress};
+    if (cached.unchecked.size() != 0)
+        write_options.source_check = [&unchecked = cached.unchecked](const PlanEntry& file,
+                                                                     const struct stat* st) {
+            return unchecked.still_true(file, st);
+        };
+    const WriteStats written = writer.write(closure.plan, write_options);
+    if (options.progress) options.progress->finish();
+    cached.report_held(reporter);  // the files were the closure's: its messages stand
+    if (written.not_linked != 0 && spec.link == LinkMode::Hardlink)
+        reporter.warn(std::to_string(written.not_linked) + " of " +
+                      std::to_string(written.files) +
+                      " files were copied, not hard-linked (the first: " +
+                      written.not_linked_example + ")");
+    // The process user is looked up in the rootfs's /etc/passwd and /etc/group, as the runtime
+    // and `id` inside will see them; the minimal files are written where the closure has none.
+    const EtcFiles etc = EtcFiles::read(writer);
+    inputs.user = resolve_process_user(spec, etc.passwd, etc.group);
+    const oci::RuntimeConfig config = runtime_config_for(spec, closure, inputs);
+    etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
+    // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
+    for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
+    for (const auto& m : spec.mounts) writer.make_mount_point(m.destination, source_is_file(m));
+    // The working directory must exist (runc does not create it, and cannot in a read-only
+    // root); it resolves inside the rootfs like a mount destination.
+    if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
+    write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
+
+    phase_done("config and /etc");
+    throw_if_cancelled();  // the last point where an interrupt still leaves nothing
+    // Publish atomically. RENAME_NOREPLACE: a bundle that appeared meanwhile is never clobbered;
+    // RENAME_EXCHANGE swaps a --force'd old bundle out in one step, then it is removed.
+    const int flags = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
+    if (renameat2(AT_FDCWD, temp.path().c_str(), AT_FDCWD, output.c_str(),
+                  static_cast<unsigned>(flags)) != 0) {
+        if (errno == EEXIST)
+            throw SpecError("output " + quote(output.string()) +
+                            " appeared while building (use --force to replace it)");
+        throw SystemError("cannot move the bundle into place at", output, errno);
+    }
+    phase_done("publish");
+    if (!exists) temp.release();  // else the TempDir now holds the old bundle and removes it
+}
+
+}  // namespace
+
 void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
                   const Reporter& reporter) {
     check_spec(spec);
@@ -281,64 +357,29 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (stat(parent.c_str(), &st) != 0)
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
+    // A closure from the cache comes with its files unchecked: the writer checks each as it
+    // links or copies it, which it does anyway. One that changed means the cached closure is
+    // stale: everything is made again from a closure computed afresh.
     CachedClosure cached = cached_closure(spec, options.host_search_path, reporter,
-                                          options.closure, options.cache_dir);
+                                          options.closure, options.cache_dir,
+                                          CacheUse::LeaveFilesToWriter);
+    phase_done("closure");
     if (options.explain_cache) options.explain_cache(cached);
-    const Closure closure = std::move(cached.closure);
-    // Check the config before writing anything. A user name can only be looked up once the
-    // rootfs is written, so it stands in as root here; the config is made again after that.
-    const bool user_by_name = spec.user && (!parse_id(spec.user->user) ||
-                                            (spec.user->group && !parse_id(*spec.user->group)));
-    ConfigInputs inputs{options.builder, std::nullopt};
-    if (user_by_name) inputs.user = ResolvedUser{};
-    (void)runtime_config_for(spec, closure, inputs);
-
-    throw_if_cancelled();
-    TempDir temp(output);
-    UniqueFd bundle(open(temp.path().c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    if (!bundle) throw SystemError("cannot open", temp.path(), errno);
-    if (mkdirat(bundle.get(), "rootfs", 0755) != 0)
-        throw SystemError("cannot create", temp.path() / "rootfs", errno);
-    UniqueFd rootfs(openat(bundle.get(), "rootfs", O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!rootfs) throw SystemError("cannot open", temp.path() / "rootfs", errno);
-
-    RootfsWriter writer(std::move(rootfs));
-    if (options.progress) options.progress->start("ocitools: writing rootfs");
-    const WriteStats written = writer.write(
-        closure.plan, WriteOptions{.hardlink = hardlink, .jobs = options.jobs,
-                                   .progress = options.progress});
-    if (options.progress) options.progress->finish();
-    if (written.not_linked != 0 && spec.link == LinkMode::Hardlink)
-        reporter.warn(std::to_string(written.not_linked) + " of " +
-                      std::to_string(written.files) +
-                      " files were copied, not hard-linked (the first: " +
-                      written.not_linked_example + ")");
-    // The process user is looked up in the rootfs's /etc/passwd and /etc/group, as the runtime
-    // and `id` inside will see them; the minimal files are written where the closure has none.
-    const EtcFiles etc = EtcFiles::read(writer);
-    inputs.user = resolve_process_user(spec, etc.passwd, etc.group);
-    const oci::RuntimeConfig config = runtime_config_for(spec, closure, inputs);
-    etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
-    // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
-    for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
-    for (const auto& m : spec.mounts) writer.make_mount_point(m.destination, source_is_file(m));
-    // The working directory must exist (runc does not create it, and cannot in a read-only
-    // root); it resolves inside the rootfs like a mount destination.
-    if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
-    write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
-
-    throw_if_cancelled();  // the last point where an interrupt still leaves nothing
-    // Publish atomically. RENAME_NOREPLACE: a bundle that appeared meanwhile is never clobbered;
-    // RENAME_EXCHANGE swaps a --force'd old bundle out in one step, then it is removed.
-    const int flags = exists ? RENAME_EXCHANGE : RENAME_NOREPLACE;
-    if (renameat2(AT_FDCWD, temp.path().c_str(), AT_FDCWD, output.c_str(),
-                  static_cast<unsigned>(flags)) != 0) {
-        if (errno == EEXIST)
-            throw SpecError("output " + quote(output.string()) +
-                            " appeared while building (use --force to replace it)");
-        throw SystemError("cannot move the bundle into place at", output, errno);
+    try {
+        write_bundle(spec, options, reporter, hardlink, exists, cached);
+    } catch (const SourceChanged& changed) {
+        if (cached.unchecked.size() == 0) throw;
+        cached.outcome = CacheOutcome::Stale;
+        cached.detail = changed.source() + " changed (seen while writing; computing afresh)";
+        if (options.explain_cache) options.explain_cache(cached);
+        cached = cached_closure(spec, options.host_search_path, reporter, options.closure,
+                                options.cache_dir, CacheUse::Refresh);
+        if (options.explain_cache) options.explain_cache(cached);
+        write_bundle(spec, options, reporter, hardlink, exists, cached);
+    } catch (...) {
+        cached.report_held(reporter);  // the closure's warnings, as a closure computed gives
+        throw;
     }
-    if (!exists) temp.release();  // else the TempDir now holds the old bundle and removes it
 }
 
 }  // namespace ocitools

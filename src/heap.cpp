@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cstddef>
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 
@@ -17,7 +18,7 @@ namespace ocitools {
 namespace {
 constexpr std::size_t kHeapStep = std::size_t{8} << 20;
 char* heap_start = nullptr;
-bool populated = false;
+std::uintptr_t populated_end = 0;  // faulted in below this
 }  // namespace
 
 void tune_heap() {
@@ -28,19 +29,25 @@ void tune_heap() {
     heap_start = static_cast<char*>(sbrk(0));
 }
 
-void populate_heap() {
-    if (!heap_start || populated) return;
-    populated = true;
-    // More than the heap's free top may hold: it then grows by this and kHeapStep. Volatile,
-    // or the compiler drops the pair.
-    void* volatile grow = malloc(std::size_t{1} << 20);
+void populate_heap(std::size_t bytes) {
+    if (!heap_start) return;
+    // At least as much as the heap's free top may hold: it then grows by this and kHeapStep.
+    // Volatile, or the compiler drops the pair.
+    void* volatile grow = malloc(std::max(bytes, std::size_t{1} << 20));
     free(grow);
-    auto* end_of_heap = static_cast<char*>(sbrk(0));
+    const auto end_of_heap = reinterpret_cast<std::uintptr_t>(sbrk(0));
+    // The free top begins where the heap's releasable end (keepcost) does.
+    const std::uintptr_t top = end_of_heap - mallinfo2().keepcost;
     const auto page = static_cast<std::uintptr_t>(sysconf(_SC_PAGESIZE));
-    const std::uintptr_t begin = (reinterpret_cast<std::uintptr_t>(heap_start) + page - 1) & ~(page - 1);
-    const std::uintptr_t end = reinterpret_cast<std::uintptr_t>(end_of_heap) & ~(page - 1);
+    const std::uintptr_t begin =
+        (std::max(reinterpret_cast<std::uintptr_t>(heap_start), populated_end) + page - 1) &
+        ~(page - 1);
+    const std::uintptr_t end =
+        (bytes == 0 ? end_of_heap : std::min(end_of_heap, top + bytes)) & ~(page - 1);
     // Pages already in use are passed over.
-    if (end > begin) (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+    if (end <= begin) return;
+    (void)madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE);
+    populated_end = end;
 }
 
 }  // namespace ocitools

@@ -24,6 +24,7 @@
 #include "error.h"
 #include "heap.h"
 #include "oci/bundle_validator.h"
+#include "phase_time.h"
 #include "spec/capabilities.h"
 #include "spec/container_spec.h"
 #include "spec/mount_flag.h"
@@ -78,7 +79,8 @@ struct RequestFlags {
             ->check(CLI::IsMember({"auto", "db", "scan"}));
         app.add_flag("--no-cache", no_cache,
                      "Neither use nor store a cached closure ($XDG_CACHE_HOME/ocitools, else "
-                     "~/.cache/ocitools; OCITOOLS_DEBUG=cache says why one was not used)");
+                     "~/.cache/ocitools; OCITOOLS_DEBUG=cache says why one was not used, "
+                     "OCITOOLS_DEBUG=time how long each phase took)");
         app.add_option("command", command, "The command and its arguments, after --");
     }
 
@@ -156,7 +158,7 @@ std::string host_path_env() {
 void explain_cache(const CachedClosure& cached) {
     const char* debug = std::getenv("OCITOOLS_DEBUG");
     if (!debug || std::string_view(debug).find("cache") == std::string_view::npos) return;
-    static constexpr const char* kWhat[] = {"off", "hit", "stored", "not stored"};
+    static constexpr const char* kWhat[] = {"off", "hit", "stored", "not stored", "stale"};
     std::cerr << "ocitools: closure cache: " << kWhat[static_cast<int>(cached.outcome)] << ": "
               << cached.detail << "\n";
 }
@@ -169,6 +171,7 @@ Reporter stderr_reporter() {
 }  // namespace
 
 int main(int argc, char** argv) {
+    phase_done("start");
     tune_heap();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "
@@ -267,10 +270,12 @@ int main(int argc, char** argv) {
             // A progress line only on a terminal; nothing otherwise.
             Progress progress(STDERR_FILENO, isatty(STDERR_FILENO) == 1);
             options.progress = &progress;
+            phase_done("arguments");
             build_bundle(spec, options, reporter);
         } else if (*closure_cmd) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
+            phase_done("arguments");
             CachedClosure cached = cached_closure(spec, host_path_env(), reporter,
                                                   closure_flags.closure_options(),
                                                   closure_flags.cache_dir());

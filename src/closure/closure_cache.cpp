@@ -19,6 +19,7 @@
 #include "error.h"
 #include "heap.h"
 #include "parallel.h"
+#include "phase_time.h"
 #include "unique_fd.h"
 
 namespace ocitools {
@@ -279,24 +280,30 @@ bool write_cache_file(int dir, const std::string& name, const std::string& bytes
 
 // ---------------------------------------------------------------------------------------------
 
-// `work(i)` for every i < n, on up to every core.
+// `work(i)` for every i < n, on up to every core; `cost` of them do something (threads for fewer
+// would only be started and stopped).
 template <typename Work>
-void for_each_index(size_t n, const Work& work) {
+void for_each_index(size_t n, size_t cost, const Work& work) {
     std::atomic<size_t> next{0};
     constexpr size_t kChunk = 64;
     auto run = [&]() noexcept {
         for (size_t begin; (begin = next.fetch_add(kChunk)) < n;)
             for (size_t i = begin; i < std::min(n, begin + kChunk); ++i) work(i);
     };
-    run_on_threads(std::min<size_t>(worker_threads(), n / kPathsPerThread + 1), run);
+    run_on_threads(std::min<size_t>(worker_threads(), cost / kPathsPerThread + 1), run);
 }
 
 // Whether every observation still holds. The directories only looked up may have a new mtime:
 // `observations` then gets it, for the plan's copy of it.
-bool still_true(std::vector<Observation>& observations, std::string& changed) {
+// Observations marked in `skip` are not checked.
+bool still_true(std::vector<Observation>& observations, const std::vector<char>& skip,
+                std::string& changed) {
     std::atomic<size_t> first_changed{observations.size()};
-    for_each_index(observations.size(), [&](size_t i) {
-        if (i > first_changed.load(std::memory_order_relaxed)) return;
+    const size_t to_check =
+        observations.size() - static_cast<size_t>(std::count(skip.begin(), skip.end(), 1));
+    for_each_index(observations.size(), to_check, [&](size_t i) {
+        if (i > first_changed.load(std::memory_order_relaxed) || (!skip.empty() && skip[i]))
+            return;
         Observation& o = observations[i];
         const Observation now = Observation::of(o.path, o.follow, o.listed);
         if (!o.same_as(now)) {
@@ -313,29 +320,6 @@ bool still_true(std::vector<Observation>& observations, std::string& changed) {
     return false;
 }
 
-// What lstat(2) or stat(2) says of `path` now; its ctime too, when asked.
-Observation observe_now(const std::string& path, bool follow, bool listed, std::int64_t* ctime) {
-    Observation o;
-    o.path = path;
-    o.follow = follow;
-    o.listed = listed;
-    struct stat st {};
-    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
-        o.error = errno;
-        return o;
-    }
-    o.dev = st.st_dev;
-    o.ino = st.st_ino;
-    o.mode = st.st_mode;
-    o.uid = st.st_uid;
-    o.gid = st.st_gid;
-    o.size = st.st_size;
-    o.mtime_sec = st.st_mtim.tv_sec;
-    o.mtime_nsec = st.st_mtim.tv_nsec;
-    if (ctime) *ctime = static_cast<std::int64_t>(st.st_ctim.tv_sec) * 1'000'000'000 + st.st_ctim.tv_nsec;
-    return o;
-}
-
 }  // namespace
 
 fs::path default_cache_dir() {
@@ -346,16 +330,42 @@ fs::path default_cache_dir() {
     return {};
 }
 
-Observation Observation::of(const std::string& path, bool follow, bool listed) {
-    return observe_now(path, follow, listed, nullptr);
+UncheckedFiles::UncheckedFiles(std::vector<Observation> observations,
+                               std::vector<std::pair<const PlanEntry*, std::uint32_t>> files)
+    : observations_(std::move(observations)), files_(std::move(files)) {
+    std::sort(files_.begin(), files_.end());
 }
 
-bool Observation::same_as(const Observation& now) const {
-    if (error != 0 || now.error != 0) return error == now.error;
-    if (dev != now.dev || ino != now.ino || mode != now.mode || uid != now.uid || gid != now.gid)
-        return false;
-    return looked_up_directory() ||
-           (size == now.size && mtime_sec == now.mtime_sec && mtime_nsec == now.mtime_nsec);
+bool UncheckedFiles::still_true(const PlanEntry& file, const struct stat* st) const {
+    const auto it = std::lower_bound(files_.begin(), files_.end(), &file,
+                                     [](const auto& f, const PlanEntry* e) { return f.first < e; });
+    if (it == files_.end() || it->first != &file) return true;
+    if (!st) return false;
+    Observation now;
+    now.dev = st->st_dev;
+    now.ino = st->st_ino;
+    now.mode = st->st_mode;
+    now.uid = st->st_uid;
+    now.gid = st->st_gid;
+    now.size = st->st_size;
+    now.mtime_sec = st->st_mtim.tv_sec;
+    now.mtime_nsec = st->st_mtim.tv_nsec;
+    return observations_[it->second].same_as(now);
+}
+
+void CachedClosure::report_held(const Reporter& reporter) {
+    for (const auto& [warning, message] : held_messages)
+        warning ? reporter.warn(message) : reporter.note(message);
+    held_messages.clear();
+}
+
+std::string why_not_stored(const Observation& first, const Observation& now,
+                           std::int64_t too_new) {
+    if (!first.unchanged_to(now)) return now.path + " changed while the closure was computed";
+    const std::int64_t mtime = now.mtime_sec * 1'000'000'000 + now.mtime_nsec;
+    if (now.error == 0 && !now.looked_up_directory() && mtime >= too_new)
+        return now.path + " changed less than a second ago";
+    return {};
 }
 
 std::string serialize_cache_record(const CacheRecord& record) {
@@ -467,7 +477,7 @@ std::optional<CacheRecord> parse_cache_record(std::span<const std::byte> bytes) 
 
 CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_search_path,
                              const Reporter& reporter, const ClosureOptions& options,
-                             const fs::path& cache_dir) {
+                             const fs::path& cache_dir, CacheUse use) {
     CachedClosure result;
     const std::optional<std::string> key =
         cache_dir.empty() ? std::nullopt : cache_key(spec, host_search_path, options);
@@ -483,41 +493,83 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     const fs::path file = cache_dir / "closures" / name;
 
     // A hit: the same request, and every path the walk asked about answers the same.
-    if (UniqueFd dir = open_closures_dir(cache_dir, false)) {
+    UniqueFd dir = open_closures_dir(cache_dir, false);
+    if (dir && use == CacheUse::Refresh) {
+        (void)unlinkat(dir.get(), name.c_str(), 0);
+    } else if (dir) {
         if (const auto cached = open_cache_file(dir.get(), name, file)) {
+            // About what parsing it and writing from it take: a page's first touch costs less
+            // when it was faulted in with the others (heap.h).
+            populate_heap(3 * cached->bytes().size());
             auto record = parse_cache_record(cached->bytes());
+            phase_done("cache: read");
             std::string changed;
+            // Left to the writer: lstat(2) of a regular file that a plan entry is copied or
+            // linked from. The writer sees the same (lstat of the link, or fstat of the file
+            // opened with O_NOFOLLOW) when it writes it.
+            std::vector<char> skip;
+            std::vector<std::pair<const PlanEntry*, std::uint32_t>> unchecked;
+            if (record && use == CacheUse::LeaveFilesToWriter &&
+                record->observations.size() <= UINT32_MAX) {
+                skip.resize(record->observations.size(), 0);
+                for (size_t i = 0; i < skip.size(); ++i) {
+                    const Observation& o = record->observations[i];
+                    if (o.follow || o.error != 0 || !S_ISREG(o.mode)) continue;
+                    const PlanEntry* entry = record->closure.plan.find(o.path);
+                    if (!entry || entry->kind != EntryKind::File || entry->source != o.path)
+                        continue;
+                    skip[i] = 1;
+                    unchecked.emplace_back(entry, static_cast<std::uint32_t>(i));
+                }
+            }
             if (!record) {
                 result.detail = "damaged cache file " + file.string();
             } else if (record->key != *key) {
                 result.detail = "another request's cache file " + file.string();
-            } else if (!still_true(record->observations, changed)) {
+            } else if (!still_true(record->observations, skip, changed)) {
                 result.detail = changed + " changed";
             } else {
+                phase_done("cache: check");
                 // A directory of the plan that only gained or lost a name meanwhile (a file
                 // made in /tmp) keeps the closure; the rootfs gets its mtime of now.
                 for (const Observation& o : record->observations)
                     if (o.looked_up_directory() && !o.follow)
                         record->closure.plan.set_directory_mtime(o.path,
                                                                  {o.mtime_sec, o.mtime_nsec});
-                for (const auto& [warning, message] : record->messages)
-                    warning ? reporter.warn(message) : reporter.note(message);
+                const size_t checked = record->observations.size() - unchecked.size();
                 result.closure = std::move(record->closure);
                 result.outcome = CacheOutcome::Hit;
-                result.detail = file.string() + " (" +
-                                std::to_string(record->observations.size()) + " paths checked)";
+                result.detail = file.string() + " (" + std::to_string(checked) + " paths checked";
+                if (use == CacheUse::LeaveFilesToWriter) {
+                    result.detail +=
+                        ", " + std::to_string(unchecked.size()) + " files left to the writer";
+                    // The plan's entries stay where they are: moving a std::map moves none.
+                    result.unchecked =
+                        UncheckedFiles(std::move(record->observations), std::move(unchecked));
+                    result.held_messages = std::move(record->messages);
+                } else {
+                    for (const auto& [warning, message] : record->messages)
+                        warning ? reporter.warn(message) : reporter.note(message);
+                }
+                result.detail += ")";
                 return result;
             }
         }
     }
 
-    // A miss: compute, recording the paths asked about and the messages.
+    // A miss: compute, recording the paths asked about and the messages. Why the cache file was
+    // not used goes with what became of the new one.
+    const std::string missed = result.detail.empty() ? "" : " (missed: " + result.detail + ")";
+    auto done = [&](std::string detail) {
+        result.detail = std::move(detail) + missed;
+        return std::move(result);
+    };
     populate_heap();
     struct timespec start {};
     clock_gettime(CLOCK_REALTIME, &start);
     CacheRecord record;
     record.key = *key;
-    std::set<std::pair<std::string, observe::Asked>> paths;
+    observe::Recording::Looks paths;
     std::string uncacheable;
     {
         observe::Recording recording;
@@ -536,32 +588,29 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
     }
     result.outcome = CacheOutcome::NotStored;
     if (!uncacheable.empty()) {
-        result.detail = uncacheable;
-        return result;
+        return done(uncacheable);
     }
 
-    // What the paths are now; a path changed since the walk looked at it has a new ctime, so
-    // one changed since the start is not stored.
+    // What the paths are now, each compared with its first look during the walk.
     record.observations.resize(paths.size());
-    std::vector<const std::pair<std::string, observe::Asked>*> order;
-    order.reserve(paths.size());
-    for (const auto& p : paths) order.push_back(&p);
-    std::atomic<size_t> fresh{paths.size()};
+    std::vector<const Observation*> first_looks;
+    first_looks.reserve(paths.size());
+    for (const auto& p : paths) first_looks.push_back(&p.second);
+    std::atomic<size_t> unstorable_at{paths.size()};
     const std::int64_t too_new =
         static_cast<std::int64_t>(start.tv_sec) * 1'000'000'000 + start.tv_nsec - kFreshNanoseconds;
-    for_each_index(order.size(), [&](size_t i) {
-        const auto& [path, how] = *order[i];
-        std::int64_t ctime = 0;
-        const Observation& o = record.observations[i] = observe_now(
-            path, how != observe::Asked::Lstat, how == observe::Asked::Listing, &ctime);
-        // Looked-up directories too: a directory renamed into place, or whose mode changed,
-        // while the walk ran has a new ctime, though its mtime is not compared later.
-        if (o.error == 0 && ctime >= too_new) fresh = i;
+    for_each_index(first_looks.size(), first_looks.size(), [&](size_t i) {
+        const Observation& first = *first_looks[i];
+        const Observation& now = record.observations[i] =
+            Observation::of(first.path, first.follow, first.listed);
+        if (!why_not_stored(first, now, too_new).empty()) {
+            size_t seen = unstorable_at.load();
+            while (i < seen && !unstorable_at.compare_exchange_weak(seen, i)) {
+            }
+        }
     });
-    if (fresh != paths.size()) {
-        result.detail = order[fresh]->first + " changed less than a second ago";
-        return result;
-    }
+    if (const size_t i = unstorable_at; i != paths.size())
+        return done(why_not_stored(*first_looks[i], record.observations[i], too_new));
     // stat(2) of a path says nothing lstat(2) of it does not, unless the path is a symlink:
     // the lookup is the same up to the last name. (The pairs are sorted: lstat comes first.)
     std::vector<Observation> kept;
@@ -574,22 +623,19 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
         kept.push_back(std::move(o));
     }
     record.observations = std::move(kept);
-    UniqueFd dir = open_closures_dir(cache_dir, true);
+    dir = open_closures_dir(cache_dir, true);
     if (!dir) {
-        result.detail = "cannot use " + cache_dir.string() + " (missing, or not private to us)";
-        return result;
+        return done("cannot use " + cache_dir.string() + " (missing, or not private to us)");
     }
     record.closure = std::move(result.closure);
     const std::string bytes = serialize_cache_record(record);
     result.closure = std::move(record.closure);
     if (!write_cache_file(dir.get(), name, bytes)) {
-        result.detail = "cannot write " + file.string();
-        return result;
+        return done("cannot write " + file.string());
     }
     evict(dir.get());
     result.outcome = CacheOutcome::Stored;
-    result.detail = file.string();
-    return result;
+    return done(file.string());
 }
 
 }  // namespace ocitools

@@ -8,11 +8,45 @@
 // the recorder cannot describe (the Nix database, a store scan) calls uncacheable() instead.
 #pragma once
 
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <map>
 #include <mutex>
-#include <set>
 #include <string>
 #include <string_view>
 #include <utility>
+
+namespace ocitools {
+
+// One path the closure asked about, and what lstat(2) or stat(2) said of it.
+struct Observation {
+    std::string path;
+    bool follow = false;  // stat(2), else lstat(2)
+    // The directory's names were read: its mtime and size count. A directory only looked up is
+    // the same while its inode, mode and owner are.
+    bool listed = false;
+    int error = 0;        // the errno; the fields below only when 0
+    std::uint64_t dev = 0, ino = 0;
+    std::uint32_t mode = 0, uid = 0, gid = 0;
+    std::int64_t size = 0, mtime_sec = 0, mtime_nsec = 0;
+    // Not stored, nor compared by same_as(): any change to a path moves it (a user cannot set
+    // it), so it shows a change made while a closure was computed; but hard-linking a file into
+    // a rootfs moves it too.
+    std::int64_t ctime_sec = 0, ctime_nsec = 0;
+
+    // Asks the kernel now.
+    static Observation of(const std::string& path, bool follow, bool listed = false);
+    // What a later request compares: everything but ctime, and for a directory only looked up,
+    // its identity, mode and owner.
+    bool same_as(const Observation& now) const;
+    // Nothing at all changed in between, ctime included.
+    bool unchanged_to(const Observation& now) const;
+    // A directory looked up but not listed: its mtime is not compared.
+    bool looked_up_directory() const { return error == 0 && S_ISDIR(mode) && !listed; }
+};
+
+}  // namespace ocitools
 
 namespace ocitools::observe {
 
@@ -34,7 +68,9 @@ void components(std::string_view path);
 void uncacheable(std::string_view why);
 
 // Records while it lives. One at a time, and every thread's calls count: a recording made while
-// another lives records nothing, and is uncacheable.
+// another lives records nothing, and is uncacheable. Each path is looked at (lstat(2) or stat(2))
+// when it is first asked about, before the walk looks at it itself: a path that still answers
+// the same, ctime included, once the walk is done did not change while the walk ran.
 class Recording {
   public:
     Recording();
@@ -42,8 +78,9 @@ class Recording {
     Recording(const Recording&) = delete;
     Recording& operator=(const Recording&) = delete;
 
-    // (path, how) pairs, sorted.
-    std::set<std::pair<std::string, Asked>> take();
+    // (path, how) pairs, sorted, each with that first look.
+    using Looks = std::map<std::pair<std::string, Asked>, Observation>;
+    Looks take();
     // Why the closure cannot be cached; empty when it can.
     std::string uncacheable_reason() const;
 
@@ -55,7 +92,7 @@ class Recording {
     void add(std::string_view path, Asked how);
 
     mutable std::mutex mutex_;
-    std::set<std::pair<std::string, Asked>> paths_;
+    Looks paths_;
     std::string uncacheable_;
 };
 

@@ -20,6 +20,7 @@
 #include "directory.h"
 #include "error.h"
 #include "parallel.h"
+#include "phase_time.h"
 #include "read_symlink.h"
 #include "rootfs/file_copy.h"
 
@@ -74,15 +75,30 @@ std::uint64_t copy_to(int dir, const std::string& name, int in, const struct sta
     return static_cast<std::uint64_t>(st.st_size);
 }
 
-UniqueFd open_source(const std::string& source, struct stat& st) {
+using SourceCheck = std::function<bool(const PlanEntry&, const struct stat*)>;
+
+// Open a file's source without following a symlink. A plan file (`entry` set) must pass
+// `check`, when there is one.
+UniqueFd open_source(const std::string& source, struct stat& st, const PlanEntry* entry = nullptr,
+                     const SourceCheck& check = {}) {
+    const bool checked = entry && check;
     UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
-    if (!in) throw SystemError("cannot open", source, errno);
+    if (!in) {
+        const int err = errno;
+        if (checked && !check(*entry, nullptr)) throw SourceChanged(source);
+        throw SystemError("cannot open", source, err);
+    }
     if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", source, errno);
+    if (checked && !check(*entry, &st)) throw SourceChanged(source);
     if (!S_ISREG(st.st_mode)) no_longer_regular(source);
     return in;
 }
 
 }  // namespace
+
+SourceChanged::SourceChanged(const std::string& source)
+    : Error(quote(source) + " is no longer the file the closure was made from"),
+      source_(source) {}
 
 // The regular files, grouped by the directory they go to, and the threads that write them once
 // every directory exists. One thread per directory at a time: creating files in one directory
@@ -94,7 +110,8 @@ struct RootfsWriter::Pool {
         : root_(root),
           hardlink_(options.hardlink),
           jobs_(worker_threads(options.jobs)),
-          progress_(options.progress) {}
+          progress_(options.progress),
+          check_(options.source_check) {}
 
     void add(FileJob job) {
         job.seq = files_added_++;
@@ -173,7 +190,7 @@ struct RootfsWriter::Pool {
             if (hardlink_ && link(job, dir.get(), name, st, stats)) {
                 ++stats.linked;
             } else {
-                UniqueFd in = open_source(*job.source, st);
+                UniqueFd in = open_source(*job.source, st, job.entry, check_);
                 stats.bytes_copied += copy_to(dir.get(), name, in.get(), st, job);
             }
             if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
@@ -199,6 +216,8 @@ struct RootfsWriter::Pool {
             // for a symlink meanwhile would have been linked as one).
             if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                 throw SystemError("cannot stat", *job.dest, errno);
+            if (job.entry && check_ && !check_(*job.entry, &st))
+                throw SourceChanged(*job.source);
             if (!S_ISREG(st.st_mode)) {
                 (void)unlinkat(dir, name.c_str(), 0);
                 no_longer_regular(*job.source);
@@ -212,7 +231,7 @@ struct RootfsWriter::Pool {
         if (errno == EMLINK) return refuse(" has too many links");
         if (errno == ENOENT) {  // the source is gone: say so, as a copy would
             struct stat gone {};
-            (void)open_source(*job.source, gone);
+            (void)open_source(*job.source, gone, job.entry, check_);
         }
         throw SystemError("cannot hard-link " + quote(*job.source) + " as", *job.dest, errno);
     }
@@ -221,6 +240,7 @@ struct RootfsWriter::Pool {
     const bool hardlink_;
     const unsigned jobs_;
     Progress* const progress_;
+    const SourceCheck& check_;
     std::vector<Group> groups_;
     std::unordered_map<std::string, size_t> group_of_;
     std::atomic<size_t> next_{0};
@@ -279,7 +299,9 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
             throw_if_cancelled();
             mode_is_set[i] = write_entry(*entries[i], pool);
         }
+        phase_done("write: layout");
         stats = pool.run();
+        phase_done("write: files");
     }
     // Names of one host inode inside the store: the later ones link to the first, now written.
     for (const auto& [first, other] : store_links_) {
@@ -306,6 +328,7 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
     for (size_t i = entries.size(); i-- > 0;)
         if (entries[i]->kind == EntryKind::Directory)
             set_directory_metadata(*entries[i], mode_is_set[i] != 0);
+    phase_done("write: directory times");
     store_links_.clear();
     owned_names_.clear();
     parent_fds_.clear();
@@ -343,7 +366,7 @@ bool RootfsWriter::write_entry(const PlanEntry& entry, Pool& pool) {
             (void)parent_fd(entry.path, name, true);
             made_directories_.insert("/" + parent);
         }
-        pool.add(FileJob{&entry.source, &entry.path, entry.mode, entry.mtime});
+        pool.add(FileJob{&entry.source, &entry.path, &entry, entry.mode, entry.mtime});
         return false;
     }
     const int parent = parent_fd(entry.path, name, true);
@@ -454,7 +477,7 @@ void RootfsWriter::copy_store_node(TreeCopy& copy, int src_dir, const std::strin
                            ", which is not a regular file, directory or symlink");
     // The names live as long as the write: a pointer each, not a copy per file.
     FileJob job{&owned_names_.emplace_back(src_path), &owned_names_.emplace_back(dst_path),
-                st.st_mode & 07777, st.st_mtim};
+                nullptr, st.st_mode & 07777, st.st_mtim};
     if (st.st_nlink > 1) {
         const auto [it, first] = store_inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), dst_path);
         if (!first) {

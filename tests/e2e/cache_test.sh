@@ -8,6 +8,10 @@
 # whose result is --no-cache's; a change less than a second old, a failed closure and one with
 # Nix store paths are not stored; a damaged, foreign or unsafe cache file or directory is not
 # used; a bundle built from a hit is the --no-cache bundle, and runs under runc.
+# build-container leaves a hit's regular files to the writer, which checks each as it links or
+# copies it: a file changed where only the writer looks makes the hit "stale" (its record is
+# removed), and the bundle is made again from the closure computed afresh, with the --no-cache
+# result and its warnings once.
 #
 # The cache also compares every directory on the way to a path, so a file anyone creates in /tmp
 # turns a hit below /tmp into a miss. As root the test runs in a private mount namespace with its
@@ -131,13 +135,15 @@ cache_state() { find "$XDG_CACHE_HOME" -printf '%p %y %m %U %s %T@ %C@\n' 2>/dev
 
 # --- The scenarios: each a request over its own fixtures, and the change that must show ------
 # Phase 1 (stored_then_hit): the first run stores, an identical one hits with the same result.
-# Phase 2 (after_change): right after the scenario's change, a cached run is no hit, says that
-# it does not store what changed less than a second ago, and gives what --no-cache gives, which
-# differs from the result before. Phase 3 (settled): a second later the new closure is stored,
-# and then hit, with that same result.
-# run_to_store NAME REQUEST...: run; when the closure is not stored because a host file outside
-# the fixtures changed less than a second ago (another process hard-linking or removing a link to
-# libc changes its ctime), wait and run again, a few times.
+# Phase 2 (after_change): right after the scenario's change, a cached run is no hit, and gives
+# what --no-cache gives, which differs from the result before. It does not store what changed
+# less than a second ago (a new mtime), but does store at once a change that kept the old
+# mtimes (a file renamed into place, a file replaced by a directory): the walk saw it as it is.
+# Phase 3 (settled): a second later the new closure is stored, or hit if it was, with that same
+# result.
+# run_to_store NAME REQUEST...: run; when the closure is not stored because a host path outside
+# the fixtures changed while it was computed (another process hard-linking libc, which moves its
+# ctime), wait and run again, a few times.
 run_to_store() {
     local name=$1 tries
     shift
@@ -145,7 +151,7 @@ run_to_store() {
         run "$name" "$@"
         local line
         line=$(cache_line "$name")
-        [[ "$line" == *": not stored: "*" changed less than a second ago" ]] || return 0
+        [[ "$line" == *": not stored: "*" changed "* ]] || return 0
         [[ "$line" != *": not stored: $FX/"* ]] || return 0
         echo "note: $name (try $tries): ${line#*: not stored: }; trying again"
         sleep 1.1
@@ -160,6 +166,8 @@ stored_then_hit() {  # stored_then_hit NAME REQUEST...
     expect_outcome "$s: an identical second run is a hit" "$s.hit" hit
     same_result "$s: the hit gives the first run's result" "$s.before" "$s.hit"
 }
+# KEPT_MTIMES: the scenarios whose change keeps the old mtimes, stored at once.
+KEPT_MTIMES=" a2 d2 h sa2 sd2 "
 after_change() {  # after_change NAME CHANGE-FUNCTION REQUEST...
     local s=$1 change=$2
     shift 2
@@ -167,18 +175,53 @@ after_change() {  # after_change NAME CHANGE-FUNCTION REQUEST...
     run "$s.after" "$@"
     truth "$s.truth" "$@"
     expect_no_hit "$s: after the change the cached run is a miss" "$s.after"
-    if [ "$(cat "$OUT/$s.truth.rc")" = 0 ]; then
+    if [ "$(cat "$OUT/$s.truth.rc")" = 0 ] && [[ "$KEPT_MTIMES" == *" $s "* ]]; then
+        expect_outcome "$s: and stores the change, which kept the old mtimes, at once" "$s.after" stored
+    elif [ "$(cat "$OUT/$s.truth.rc")" = 0 ]; then
         expect_outcome "$s: and does not store the fresh change" "$s.after" "not stored"
         expect_contains "$s: saying why" "changed less than a second ago" "$(cache_line "$s.after")"
     fi
     same_result "$s: the cached run gives the --no-cache result" "$s.after" "$s.truth"
     differs "$s: which differs from the result before the change" "$s.before" "$s.truth"
 }
+# after_stale_change NAME CHANGE-FUNCTION FILE REQUEST...: a build-container request whose
+# change is to FILE, a regular file of the plan that only the writer checks on a hit.
+after_stale_change() {
+    local s=$1 change=$2 file=$3
+    shift 3
+    "$change"
+    run "$s.after" "$@"
+    truth "$s.truth" "$@"
+    local lines
+    lines=$(cache_line "$s.after")
+    expect_contains "$s: after the change the cache is a hit at first" "closure cache: hit: " "$lines"
+    expect_contains "$s: which the writer finds stale, naming the file" \
+        "closure cache: stale: $file changed (seen while writing; computing afresh)" "$lines"
+    if [[ "$KEPT_MTIMES" == *" $s "* ]]; then
+        expect_contains "$s: the closure computed afresh, of a change that kept the old mtimes, is stored" \
+            "closure cache: stored: " "$lines"
+    else
+        expect_contains "$s: the closure computed afresh is not stored yet" \
+            "closure cache: not stored: $file changed less than a second ago" "$lines"
+    fi
+    same_result "$s: the build gives the --no-cache result, its warnings once" "$s.after" "$s.truth"
+    differs "$s: which differs from the result before the change" "$s.before" "$s.truth"
+    # The stale record is removed, or replaced by the closure computed afresh: the next run is
+    # no stale hit again.
+    CHECKS=$((CHECKS + 1))
+    if [[ "$KEPT_MTIMES" == *" $s "* ]] || [ ! -e "$(cache_file "$s.after" | head -1)" ]; then
+        pass "$s: the stale record is removed"
+    else
+        fail "$s: the stale record is still there"
+    fi
+}
 settled() {  # settled NAME REQUEST...
     local s=$1
     shift
     run_to_store "$s.stored" "$@"
-    if [ "$(cat "$OUT/$s.truth.rc")" = 0 ]; then
+    if [ "$(cat "$OUT/$s.truth.rc")" = 0 ] && [[ "$KEPT_MTIMES" == *" $s "* ]]; then
+        expect_outcome "$s: a second after the change the closure stored at once is hit" "$s.stored" hit
+    elif [ "$(cat "$OUT/$s.truth.rc")" = 0 ]; then
         expect_outcome "$s: a second after the change the new closure is stored" "$s.stored" stored
     else
         expect_no_hit "$s: a failed closure is not stored" "$s.stored"
@@ -366,14 +409,44 @@ cp /bin/true "$FX/cap/tool"
 REQ_CAP=("$OCITOOLS" closure -- "$FX/cap/tool")
 if [ "$(id -u)" = 0 ]; then chown 1000:1000 "$FX/cap/tool" && chmod 0711 "$FX/cap/tool"; fi
 
+# sa, sa2, sd2: build-container requests over files only the writer checks on a hit. Each
+# includes a directory with a dangling symlink, so that each has a warning to give once.
+mkdir -p "$FX/s/inc" "$FX/sa" "$FX/sa2" "$FX/sd2/lib1"
+ln -s gone "$FX/s/inc/dangling"
+# sa: the script rewritten in place (same size, new mtime), copied.
+printf '#!%s\necho hi\n' "$SH1" >"$FX/sa/script"
+chmod 755 "$FX/sa/script"
+REQ_SA=("$OCITOOLS" build-container --include "$FX/s/inc" -- "$FX/sa/script")
+change_sa() { printf '#!%s\necho hi\n' "$SH2" >"$FX/sa/script"; }
+# sa2: the script replaced by rename with its old size and mtime, hard-linked.
+cp -p "$FX/sa/script" "$FX/sa2/script"
+REQ_SA2=("$OCITOOLS" build-container --link auto --readonly --include "$FX/s/inc" -- "$FX/sa2/script")
+change_sa2() {
+    printf '#!%s\necho hi\n' "$SH2" >"$FX/sa2/new"
+    chmod 755 "$FX/sa2/new"
+    touch -r "$FX/sa2/script" "$FX/sa2/new"
+    mv "$FX/sa2/new" "$FX/sa2/script"
+}
+# sd2: the library replaced by rename (old mtime kept) by one that needs libcachedep.so.
+cp "$SRC/prog" "$FX/sd2/prog"
+cp "$SRC/libcachet.so" "$SRC/libcachedep.so" "$FX/sd2/lib1/"
+REQ_SD2=("$OCITOOLS" build-container --include "$FX/s/inc" -- "$FX/sd2/prog")
+change_sd2() {
+    cp "$SRC/libcachet2.so" "$FX/sd2/lib1/.new"
+    touch -r "$FX/sd2/lib1/libcachet.so" "$FX/sd2/lib1/.new"
+    mv "$FX/sd2/lib1/.new" "$FX/sd2/lib1/libcachet.so"
+}
+
 STAMP="$OUT/stamp"
 touch "$STAMP"
 
 # --- Fresh fixtures: computed, not stored -----------------------------------------------
-# Made fresh here: setting the fixtures up (compiling) can take more than a second on a slow
-# machine. chmod changes the ctime alone, so scenario a's mtime stays as it was made.
-chmod 755 "$FX/a/script"
-run fresh "${REQ_A[@]}"
+# Made here, just before: setting the fixtures up (compiling) can take more than a second on a
+# slow machine. A ctime moved alone (chmod, a hard link) is no reason not to store; the mtime is.
+mkdir -p "$FX/fresh"
+printf '#!%s\necho hi\n' "$SH1" >"$FX/fresh/script"
+chmod 755 "$FX/fresh/script"
+run fresh "$OCITOOLS" closure -- "$FX/fresh/script"
 expect_outcome "a closure of files changed less than a second ago is not stored" fresh "not stored"
 expect_contains "saying which changed too recently" "changed less than a second ago" "$(cache_line fresh)"
 expect_eq "and nothing is written to the cache" "" "$(cache_files)"
@@ -415,6 +488,14 @@ expect_eq "f2: the package set before" "cachefake:amd64" "$(cat "$OUT/f2.hit.out
 stored_then_hit f3 "${REQ_F3[@]}"
 stored_then_hit dmg "${REQ_DMG[@]}"
 DMG_FILE=$(cache_file dmg.hit)
+stored_then_hit sa "${REQ_SA[@]}"
+expect_contains "sa: a build's hit leaves the plan's files to the writer" "files left to the writer" \
+    "$(cache_line sa.hit)"
+expect_contains "sa: and gives the warning once" "ocitools: warning: keeping dangling symlink $FX/s/inc/dangling" \
+    "$(cat "$OUT/sa.hit.err")"
+expect_eq "sa: once only" 1 "$(grep -c 'dangling symlink' "$OUT/sa.hit.err")"
+stored_then_hit sa2 "${REQ_SA2[@]}"
+stored_then_hit sd2 "${REQ_SD2[@]}"
 run nix.1 "${REQ_NIX[@]}"
 run nix.2 "${REQ_NIX[@]}"
 truth nix.truth "${REQ_NIX[@]}"
@@ -542,6 +623,13 @@ expect_eq "f2: the package set gained the dependency" "cachedep:amd64
 cachefake:amd64" "$(sort "$OUT/f2.after.out")"
 after_change f3 change_f3 "${REQ_F3[@]}"
 expect_contains "f3: the journal's dependency brings its file" "$FX/fdata/dep" "$(cat "$OUT/f3.after.out")"
+after_stale_change sa change_sa "$FX/sa/script" "${REQ_SA[@]}"
+check "sa: the bundle has the new interpreter" test -e "$B/sa.after/rootfs$SH2"
+after_stale_change sa2 change_sa2 "$FX/sa2/script" "${REQ_SA2[@]}"
+expect_eq "sa2: the bundle links the new script" "$(stat -c %i "$FX/sa2/script")" \
+    "$(stat -c %i "$B/sa2.after/rootfs$FX/sa2/script")"
+after_stale_change sd2 change_sd2 "$FX/sd2/lib1/libcachet.so" "${REQ_SD2[@]}"
+check "sd2: the new library's dependency is in the bundle" test -e "$B/sd2.after/rootfs$FX/sd2/lib1/libcachedep.so"
 
 # --- Phase 3: a second later, the new closures are stored and hit -------------------------
 sleep 1.2
@@ -558,12 +646,24 @@ settled h "${REQ_H[@]}"
 settled f1 "${REQ_F1[@]}"
 settled f2 "${REQ_F2[@]}"
 settled f3 "${REQ_F3[@]}"
+settled sa "${REQ_SA[@]}"
+settled sa2 "${REQ_SA2[@]}"
+settled sd2 "${REQ_SD2[@]}"
 
 # --- build-container from a hit: the same bundle as --no-cache, and runc runs it ----------
 stored_then_hit g "${REQ_G[@]}"
 truth g.truth "${REQ_G[@]}"
 same_result "g: the bundle built from a hit is the --no-cache bundle" g.hit g.truth
 check_bundle "$B/g.hit"
+# OCITOOLS_DEBUG=time: each phase of the build, and nothing of the sort without it.
+with_after_subcommand -o "$B/g.time" -- "${REQ_G[@]}"
+env OCITOOLS_DEBUG=time "${REQ[@]}" >/dev/null 2>"$OUT/g.time.err"
+for phase in start arguments "cache: read" "cache: check" closure "write: layout" "write: files" \
+    "write: directory times" "config and /etc" publish; do
+    expect_contains "OCITOOLS_DEBUG=time gives the time of: $phase" "ocitools: time: $phase " \
+        "$(cat "$OUT/g.time.err")"
+done
+expect_eq "and no time without it" "" "$(grep 'ocitools: time:' "$OUT/g.hit.err")"
 if [ "$(id -u)" = 0 ] && command -v runc >/dev/null; then
     expect_eq "g: runc runs the bundle built from a hit" "hello from the cache" "$(run_bundle "$B/g.hit")"
 else

@@ -9,6 +9,7 @@
 
 #include <filesystem>
 #include <map>
+#include <mutex>
 #include <string>
 
 #include "error.h"
@@ -185,6 +186,71 @@ TEST(RootfsWriter, ASourceSwappedForASymlinkIsNeverWrittenAsOne) {
     EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "linked", {.hardlink = true}), ClosureError,
                           "is no longer a regular file");
     EXPECT_FALSE(fs::exists(fs::symlink_status(in_root(dir / "linked", dir / "src/d0/f2"))));
+}
+
+// WriteOptions::source_check: told every plan file with what its source is when it is linked or
+// copied; a file it refuses stops the write with SourceChanged, whatever the thread.
+TEST(RootfsWriter, SourceCheckSeesEveryPlanFileAsWritten) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 3, 4);
+    for (const bool hardlink : {false, true}) {
+        std::mutex mutex;
+        std::map<std::string, ino_t> seen;  // source -> the inode the check was shown
+        WriteOptions options{.hardlink = hardlink, .jobs = 2};
+        options.source_check = [&](const PlanEntry& file, const struct stat* st) {
+            EXPECT_NE(st, nullptr);
+            std::lock_guard lock(mutex);
+            seen[file.source] = st ? st->st_ino : 0;
+            return true;
+        };
+        const fs::path root = dir / (hardlink ? "linked" : "copied");
+        EXPECT_EQ(write_plan(plan, root, options).files, 12u);
+        EXPECT_EQ(seen.size(), 12u);
+        for (const auto& [source, ino] : seen) EXPECT_EQ(ino, inode(source)) << source;
+    }
+}
+
+TEST(RootfsWriter, ASourceTheCheckRefusesStopsTheWrite) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 3, 4);
+    const std::string refused = (dir / "src/d1/f2").string();
+    for (const bool hardlink : {false, true}) {
+        WriteOptions options{.hardlink = hardlink, .jobs = 2};
+        options.source_check = [&](const PlanEntry& file, const struct stat*) {
+            return file.source != refused;
+        };
+        try {
+            write_plan(plan, dir / (hardlink ? "linked" : "copied"), options);
+            ADD_FAILURE() << "no SourceChanged";
+        } catch (const SourceChanged& e) {
+            EXPECT_EQ(e.source(), refused);
+            EXPECT_NE(std::string(e.what()).find("is no longer the file the closure was made from"),
+                      std::string::npos)
+                << e.what();
+        }
+    }
+}
+
+TEST(RootfsWriter, ASourceGoneIsShownToTheCheckAsNull) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 3);
+    const std::string gone = (dir / "src/d0/f1").string();
+    fs::remove(gone);
+    for (const bool hardlink : {false, true}) {
+        bool told_null = false;
+        WriteOptions options{.hardlink = hardlink, .jobs = 1};
+        options.source_check = [&](const PlanEntry& file, const struct stat* st) {
+            if (file.source == gone && !st) told_null = true;
+            return st != nullptr;
+        };
+        EXPECT_THROW(write_plan(plan, dir / (hardlink ? "linked" : "copied"), options),
+                     SourceChanged);
+        EXPECT_TRUE(told_null);
+        // Without a check, the same plan fails on the missing file, as before.
+        EXPECT_ERROR_CONTAINS(write_plan(plan, dir / (hardlink ? "linked2" : "copied2"),
+                                         {.hardlink = hardlink}),
+                              SystemError, gone);
+    }
 }
 
 }  // namespace
