@@ -9,10 +9,15 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
+#include <deque>
 #include <cerrno>
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <string_view>
+#include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -100,11 +105,12 @@ SourceChanged::SourceChanged(const std::string& source)
     : Error(quote(source) + " is no longer the file the closure was made from"),
       source_(source) {}
 
-// The regular files, grouped by the directory they go to, and the threads that write them once
-// every directory exists. One thread per directory at a time: creating files in one directory
-// takes its lock (i_rwsem) in the kernel, so threads sharing a directory would only wait for
-// each other. The largest groups go first, so no thread is left with a long one at the end.
-// The first error stops every thread at its next file; run() throws it.
+// The regular files, and the threads that write them while this thread lays out the rest.
+// Files are handed over in batches, in plan order; a file's directory exists when it is added
+// (the plan is sorted, and write_entry makes a file's parent first), so the workers link or copy
+// it at once, while the directories and symlinks that come later in the plan are still being
+// made: the two overlap on different cores. The first error stops every thread at its next
+// file; finish() throws it.
 struct RootfsWriter::Pool {
     Pool(int root, const WriteOptions& options)
         : root_(root),
@@ -112,47 +118,94 @@ struct RootfsWriter::Pool {
           jobs_(worker_threads(options.jobs)),
           progress_(options.progress),
           check_(options.source_check) {}
+    Pool(const Pool&) = delete;
+    Pool& operator=(const Pool&) = delete;
+    // After an error in the layout: the workers stop at their next file, and are joined.
+    ~Pool() {
+        if (threads_.empty()) return;
+        fail(0, nullptr);
+        close_queue();
+        for (auto& t : threads_) t.join();
+    }
+
+    // Start the workers: all but one of the threads (this one lays out, then joins them).
+    void start() {
+        for (unsigned i = 1; i < jobs_; ++i) {
+            try {
+                threads_.emplace_back([this] { work(); });
+            } catch (const std::system_error&) {
+                break;  // fewer threads: the same result
+            }
+        }
+    }
 
     void add(FileJob job) {
         job.seq = files_added_++;
-        std::string parent, name;
-        split_last(relative(*job.dest), parent, name);
-        auto [it, added] = group_of_.emplace(parent, groups_.size());
-        if (added) groups_.push_back(Group{parent, {}});
-        groups_[it->second].files.push_back(std::move(job));
+        batch_.push_back(std::move(job));
         if (progress_) progress_->add_files(1);
+        if (batch_.size() >= kBatch) publish();
     }
 
-    WriteStats run() {
-        std::stable_sort(groups_.begin(), groups_.end(), [](const Group& a, const Group& b) {
-            return a.files.size() > b.files.size();
-        });
-        run_on_threads(std::min<size_t>(jobs_, groups_.size()), [this] { work(); });
+    // Every file is added: write what is left on this thread too, wait for the others, and
+    // throw the first error.
+    WriteStats finish() {
+        publish();
+        close_queue();
+        work();
+        for (auto& t : threads_) t.join();
+        threads_.clear();
         if (error_) std::rethrow_exception(error_);
         return stats_;
     }
 
   private:
-    struct Group {
-        std::string dir;  // relative to the rootfs, "." for "/"
-        std::vector<FileJob> files;
-    };
+    // Files handed over at once: few enough that the workers start early, enough that they
+    // seldom wait on the queue's lock.
+    static constexpr size_t kBatch = 32;
+
+    void publish() {
+        if (batch_.empty()) return;
+        {
+            std::lock_guard lock(mutex_);
+            queue_.push_back(std::move(batch_));
+        }
+        batch_ = {};
+        batch_.reserve(kBatch);
+        ready_.notify_one();
+    }
+
+    void close_queue() {
+        {
+            std::lock_guard lock(mutex_);
+            closed_ = true;
+        }
+        ready_.notify_all();
+    }
 
     // The error thrown is that of the first failing file in plan order, whatever the threads
     // did: after a failure, files that come later in the plan are skipped, earlier ones are
     // still written (and may fail first). A cancel stops everything.
     void work() noexcept {
         WriteStats mine;
-        for (size_t i; (i = next_++) < groups_.size();) {
-            const Group& group = groups_[i];
-            if (group.files.front().seq > first_failed_) continue;
-            size_t at = group.files.front().seq;
-            try {
-                write_group(group, mine, at);
-            } catch (const Cancelled&) {
-                fail(0, std::current_exception());
-            } catch (...) {
-                fail(at, std::current_exception());
+        Directory dir;
+        for (;;) {
+            std::vector<FileJob> batch;
+            {
+                std::unique_lock lock(mutex_);
+                ready_.wait(lock, [this] { return !queue_.empty() || closed_; });
+                if (queue_.empty()) break;
+                batch = std::move(queue_.front());
+                queue_.pop_front();
+            }
+            for (const FileJob& job : batch) {
+                if (job.seq > first_failed_) break;
+                try {
+                    write_file(job, dir, mine);
+                } catch (const Cancelled&) {
+                    fail(0, std::current_exception());
+                } catch (...) {
+                    fail(job.seq, std::current_exception());
+                }
             }
         }
         std::lock_guard lock(mutex_);
@@ -173,28 +226,36 @@ struct RootfsWriter::Pool {
         error_ = std::move(error);
     }
 
-    // Write the group's files, in plan order; `at` follows the file being written.
-    void write_group(const Group& group, WriteStats& stats, size_t& at) {
-        // Opened beneath the rootfs with no symlink on the way; each file is then created in it
-        // by its name alone.
-        UniqueFd dir(sys_openat2(root_, group.dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC, 0,
-                                 kStrict));
-        if (!dir) throw SystemError("cannot open rootfs directory", "/" + group.dir, errno);
-        for (const FileJob& job : group.files) {
-            at = job.seq;
-            if (job.seq > first_failed_) return;
-            throw_if_cancelled();
-            const std::string name = job.dest->substr(job.dest->rfind('/') + 1);
-            ++stats.files;
-            struct stat st {};
-            if (hardlink_ && link(job, dir.get(), name, st, stats)) {
-                ++stats.linked;
-            } else {
-                UniqueFd in = open_source(*job.source, st, job.entry, check_);
-                stats.bytes_copied += copy_to(dir.get(), name, in.get(), st, job);
-            }
-            if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
+    // The directory a thread writes into, kept open while its files follow one another.
+    struct Directory {
+        std::string path;  // relative to the rootfs, "." for "/"
+        UniqueFd fd;
+    };
+
+    void write_file(const FileJob& job, Directory& dir, WriteStats& stats) {
+        throw_if_cancelled();
+        const size_t slash = job.dest->rfind('/');
+        const std::string_view parent =
+            slash == 0 ? std::string_view(".")
+                       : std::string_view(*job.dest).substr(1, slash - 1);  // without the "/"
+        if (!dir.fd || dir.path != parent) {
+            // Opened beneath the rootfs with no symlink on the way; each file is then created in
+            // it by its name alone.
+            dir.path.assign(parent);
+            dir.fd = UniqueFd(sys_openat2(root_, dir.path.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC,
+                                          0, kStrict));
+            if (!dir.fd) throw SystemError("cannot open rootfs directory", "/" + dir.path, errno);
         }
+        const std::string name = job.dest->substr(slash + 1);
+        ++stats.files;
+        struct stat st {};
+        if (hardlink_ && link(job, dir.fd.get(), name, st, stats)) {
+            ++stats.linked;
+        } else {
+            UniqueFd in = open_source(*job.source, st, job.entry, check_);
+            stats.bytes_copied += copy_to(dir.fd.get(), name, in.get(), st, job);
+        }
+        if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
     }
 
     // Hard-link job.source as `name` in `dir`, and fstat the link into `st`. False, with the
@@ -241,12 +302,14 @@ struct RootfsWriter::Pool {
     const unsigned jobs_;
     Progress* const progress_;
     const SourceCheck& check_;
-    std::vector<Group> groups_;
-    std::unordered_map<std::string, size_t> group_of_;
-    std::atomic<size_t> next_{0};
+    std::vector<FileJob> batch_;  // being filled by this thread
+    size_t files_added_ = 0;      // files added so far
+    std::vector<std::thread> threads_;
     std::atomic<size_t> first_failed_{SIZE_MAX};  // plan position of the first failure
-    size_t files_added_ = 0;                     // files added so far
-    std::mutex mutex_;
+    std::mutex mutex_;                            // guards what follows
+    std::condition_variable ready_;
+    std::deque<std::vector<FileJob>> queue_;
+    bool closed_ = false;
     std::exception_ptr error_;
     WriteStats stats_;
 };
@@ -295,12 +358,13 @@ WriteStats RootfsWriter::write(const Plan& plan, const WriteOptions& options) {
     WriteStats stats;
     {
         Pool pool(root_.get(), options);
+        pool.start();
         for (size_t i = 0; i < entries.size(); ++i) {
             throw_if_cancelled();
             mode_is_set[i] = write_entry(*entries[i], pool);
         }
         phase_done("write: layout");
-        stats = pool.run();
+        stats = pool.finish();
         phase_done("write: files");
     }
     // Names of one host inode inside the store: the later ones link to the first, now written.

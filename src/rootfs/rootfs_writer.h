@@ -7,8 +7,9 @@
 // across store paths by `nix-store --optimise`) hard-linked in the rootfs.
 //
 // Writing is a pipeline: this thread lays out directories and symlinks in plan order and hands
-// each regular file to a small pool of workers, which copy (or hard-link) it; directory modes
-// and times, and the hard links between copies, come once every file is there.
+// each regular file to a small pool of workers, which copy (or hard-link) it while the layout
+// goes on; directory modes and times, and the hard links between copies, come once every file
+// is there.
 #pragma once
 
 #include <sys/stat.h>

@@ -188,6 +188,40 @@ TEST(RootfsWriter, ASourceSwappedForASymlinkIsNeverWrittenAsOne) {
     EXPECT_FALSE(fs::exists(fs::symlink_status(in_root(dir / "linked", dir / "src/d0/f2"))));
 }
 
+// The workers write files while this thread still lays out the rest of the plan: an error in
+// the layout, with files being written, stops and joins them, and is the error thrown.
+TEST(RootfsWriter, AnErrorInTheLayoutStopsTheWorkers) {
+    ScratchDir dir;
+    Plan plan = tree_plan(dir / "src", 8, 40);  // 320 files: batches handed over early
+    // Then, in plan order, a symlink and a directory beneath it, which the writer refuses to
+    // make through the symlink.
+    fs::create_directories(dir / "src/z");
+    fs::create_symlink("/", dir / "src/z/link");
+    plan.add(entry_for(dir / "src/z"));
+    plan.add(PlanEntry{.path = (dir / "src/z/link").string(),
+                       .kind = EntryKind::Symlink,
+                       .source = (dir / "src/z/link").string(),
+                       .link_target = "/",
+                       .mode = 0777,
+                       .mtime = {}});
+    plan.add(PlanEntry{.path = (dir / "src/z/link/etc").string(),
+                       .kind = EntryKind::Directory,
+                       .source = "/etc",
+                       .link_target = {},
+                       .mode = 0755,
+                       .mtime = {}});
+    for (const bool hardlink : {false, true})
+        for (const unsigned jobs : {2u, 4u}) {
+            const fs::path root =
+                dir / ((hardlink ? "linked" : "copied") + std::to_string(jobs));
+            EXPECT_ERROR_CONTAINS(write_plan(plan, root, {.hardlink = hardlink, .jobs = jobs}),
+                                  SystemError,
+                                  "cannot open rootfs directory " +
+                                      (dir / "src/z/link").string());
+            EXPECT_FALSE(fs::exists(root / "etc"));  // nothing made through the symlink
+        }
+}
+
 // WriteOptions::source_check: told every plan file with what its source is when it is linked or
 // copied; a file it refuses stops the write with SourceChanged, whatever the thread.
 TEST(RootfsWriter, SourceCheckSeesEveryPlanFileAsWritten) {
