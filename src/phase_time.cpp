@@ -4,15 +4,15 @@
 #include <cstdlib>
 #include <ctime>
 #include <mutex>
-#include <string>
+#include <string_view>
 
 namespace ocitools {
 
 namespace {
 
-double now_ms(clockid_t clock) {
+double now_ms() {
     struct timespec t {};
-    clock_gettime(clock, &t);
+    clock_gettime(CLOCK_MONOTONIC, &t);
     return static_cast<double>(t.tv_sec) * 1e3 + static_cast<double>(t.tv_nsec) / 1e6;
 }
 
@@ -24,20 +24,21 @@ bool enabled() {
     return on;
 }
 
-// The process's start: its CPU clock counts from its exec, so "now - cpu time" is close to it
-// on a core that was free (the time before main() that the process spent waiting is missed).
-double start_ms() {
-    return now_ms(CLOCK_MONOTONIC) - now_ms(CLOCK_PROCESS_CPUTIME_ID);
-}
+std::mutex mutex;
+double last = 0;  // when the previous phase ended
 
 }  // namespace
 
+void phase_start() {
+    if (!enabled()) return;
+    std::lock_guard lock(mutex);
+    last = now_ms();
+}
+
 void phase_done(std::string_view phase) {
     if (!enabled()) return;
-    static std::mutex mutex;
-    static double last = start_ms();
     std::lock_guard lock(mutex);
-    const double now = now_ms(CLOCK_MONOTONIC);
+    const double now = now_ms();
     std::fprintf(stderr, "ocitools: time: %-24.*s %7.2f ms\n", static_cast<int>(phase.size()),
                  phase.data(), now - last);
     last = now;

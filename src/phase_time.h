@@ -6,7 +6,12 @@
 
 namespace ocitools {
 
-// Say how long since the previous phase_done() (or since the process started) `phase` took.
+// Start the clock: first thing in main(). (The time before main, the exec and the dynamic
+// loader's, is not shown: the process's CPU clock, which would say, counts the forked shell's
+// work before the exec too.)
+void phase_start();
+
+// Say how long `phase` took: the time since the previous phase_done(), or phase_start().
 void phase_done(std::string_view phase);
 
 }  // namespace ocitools

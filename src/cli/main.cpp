@@ -171,7 +171,7 @@ Reporter stderr_reporter() {
 }  // namespace
 
 int main(int argc, char** argv) {
-    phase_done("start");
+    phase_start();
     tune_heap();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "

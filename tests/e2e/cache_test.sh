@@ -658,7 +658,7 @@ check_bundle "$B/g.hit"
 # OCITOOLS_DEBUG=time: each phase of the build, and nothing of the sort without it.
 with_after_subcommand -o "$B/g.time" -- "${REQ_G[@]}"
 env OCITOOLS_DEBUG=time "${REQ[@]}" >/dev/null 2>"$OUT/g.time.err"
-for phase in start arguments "cache: read" "cache: check" closure "write: layout" "write: files" \
+for phase in arguments "cache: read" "cache: check" closure "write: layout" "write: files" \
     "write: directory times" "config and /etc" publish; do
     expect_contains "OCITOOLS_DEBUG=time gives the time of: $phase" "ocitools: time: $phase " \
         "$(cat "$OUT/g.time.err")"
