@@ -288,6 +288,14 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options,
     phase_done("temporary directory");
     RootfsWriter writer(std::move(rootfs));
     if (options.progress) options.progress->start("ocitools: writing rootfs");
+    // Erased on every way out too, so that what comes next (a stale hit's warnings, an error)
+    // has a line of its own.
+    struct EraseProgress {
+        Progress* progress;
+        ~EraseProgress() {
+            if (progress) progress->finish();
+        }
+    } erase_progress{options.progress};
     WriteOptions write_options{.hardlink = hardlink, .jobs = options.jobs,
                                .progress = options.progress};
     if (cached.unchecked.size() != 0)

@@ -83,11 +83,13 @@ std::uint64_t copy_to(int dir, const std::string& name, int in, const struct sta
 using SourceCheck = std::function<bool(const PlanEntry&, const struct stat*)>;
 
 // Open a file's source without following a symlink. A plan file (`entry` set) must pass
-// `check`, when there is one.
+// `check`, when there is one. O_NONBLOCK: a source swapped for a FIFO since the closure saw it
+// must not block the open (it is then refused as not a regular file); reading a regular file
+// ignores the flag.
 UniqueFd open_source(const std::string& source, struct stat& st, const PlanEntry* entry = nullptr,
                      const SourceCheck& check = {}) {
     const bool checked = entry && check;
-    UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY));
+    UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
     if (!in) {
         const int err = errno;
         if (checked && !check(*entry, nullptr)) throw SourceChanged(source);

@@ -222,6 +222,23 @@ TEST(RootfsWriter, AnErrorInTheLayoutStopsTheWorkers) {
         }
 }
 
+// A source swapped for a FIFO after the closure saw a file: refused, at once (an open without
+// O_NONBLOCK waited for a writer forever, found in review), checked or not.
+TEST(RootfsWriter, ASourceSwappedForAFifoIsRefusedWithoutWaiting) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 3);
+    const fs::path swapped = dir / "src/d0/f1";
+    fs::remove(swapped);
+    ASSERT_EQ(mkfifo(swapped.c_str(), 0644), 0);
+    EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "copied", {}), ClosureError,
+                          "is no longer a regular file");
+    WriteOptions checked{};
+    checked.source_check = [](const PlanEntry&, const struct stat* st) {
+        return st && S_ISREG(st->st_mode);
+    };
+    EXPECT_THROW(write_plan(plan, dir / "checked", checked), SourceChanged);
+}
+
 // WriteOptions::source_check: told every plan file with what its source is when it is linked or
 // copied; a file it refuses stops the write with SourceChanged, whatever the thread.
 TEST(RootfsWriter, SourceCheckSeesEveryPlanFileAsWritten) {
