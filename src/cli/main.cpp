@@ -160,7 +160,9 @@ void explain_cache(const CachedClosure& cached) {
     if (!debug || std::string_view(debug).find("cache") == std::string_view::npos) return;
     static constexpr const char* kWhat[] = {"off", "hit", "stored", "not stored", "stale"};
     std::cerr << "ocitools: closure cache: " << kWhat[static_cast<int>(cached.outcome)] << ": "
-              << cached.detail << "\n";
+              << cached.detail;
+    if (!cached.missed.empty()) std::cerr << " (missed: " << cached.missed << ")";
+    std::cerr << "\n";
 }
 
 Reporter stderr_reporter() {

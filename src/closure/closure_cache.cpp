@@ -559,9 +559,9 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
 
     // A miss: compute, recording the paths asked about and the messages. Why the cache file was
     // not used goes with what became of the new one.
-    const std::string missed = result.detail.empty() ? "" : " (missed: " + result.detail + ")";
+    result.missed = std::move(result.detail);
     auto done = [&](std::string detail) {
-        result.detail = std::move(detail) + missed;
+        result.detail = std::move(detail);
         return std::move(result);
     };
     populate_heap();

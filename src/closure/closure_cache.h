@@ -81,6 +81,8 @@ struct CachedClosure {
     CacheOutcome outcome = CacheOutcome::Off;
     // Hit/Stored: the cache file. Otherwise why it was not used or not stored.
     std::string detail;
+    // Stored/NotStored: why the cache file there was not used (empty: there was none).
+    std::string missed;
     // A LeaveFilesToWriter hit: the files still to check, and the closure's warnings and notes,
     // not reported yet (report_held() reports them).
     UncheckedFiles unchecked;

@@ -33,7 +33,32 @@ const PlanEntry* Plan::store_path_above(const std::string& path) const {
     return nullptr;
 }
 
+// The nearest entry above `path` that cannot hold anything: a file or a symlink.
+const PlanEntry* Plan::leaf_above(const std::string& path) const {
+    for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
+         slash = path.rfind('/', slash - 1)) {
+        auto it = entries_.find(path.substr(0, slash));
+        if (it != entries_.end() &&
+            (it->second.kind == EntryKind::File || it->second.kind == EntryKind::Symlink))
+            return &it->second;
+    }
+    return nullptr;
+}
+
 void Plan::add(PlanEntry entry) {
+    // Nothing lies beneath a file or a symlink: the writer would make such a path a directory
+    // or a file depending on which came first (found in review: the error then depended on -j).
+    if (const PlanEntry* leaf = leaf_above(entry.path))
+        throw ClosureError("conflicting closure entries: " + quote(entry.path) + " (a " +
+                           to_string(entry.kind) + ") is beneath " + quote(leaf->path) +
+                           ", a " + to_string(leaf->kind));
+    if (entry.kind == EntryKind::File || entry.kind == EntryKind::Symlink) {
+        auto below = entries_.lower_bound(entry.path + "/");
+        if (below != entries_.end() && below->first.starts_with(entry.path + "/"))
+            throw ClosureError("conflicting closure entries: " + quote(below->first) + " (a " +
+                               to_string(below->second.kind) + ") is beneath " +
+                               quote(entry.path) + ", a " + to_string(entry.kind));
+    }
     if (const PlanEntry* store_path = store_path_above(entry.path))
         throw ClosureError("conflicting closure entries: " + quote(entry.path) + " (a " +
                            to_string(entry.kind) + ") is inside store path " +

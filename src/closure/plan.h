@@ -29,7 +29,8 @@ class Plan {
   public:
     // Add an entry; adding the same path twice is harmless when both agree, and a ClosureError
     // when they don't (a path cannot be both a file and a symlink), as is an entry inside a
-    // store path entry, or a store path entry above entries already added.
+    // store path entry, or a store path entry above entries already added, or an entry beneath
+    // a file or a symlink (either way round).
     void add(PlanEntry entry);
     bool contains(const std::string& path) const { return entries_.count(path) != 0; }
     const PlanEntry* find(const std::string& path) const;
@@ -45,6 +46,7 @@ class Plan {
 
   private:
     const PlanEntry* store_path_above(const std::string& path) const;
+    const PlanEntry* leaf_above(const std::string& path) const;
 
     std::map<std::string, PlanEntry> entries_;
     size_t store_paths_ = 0;
