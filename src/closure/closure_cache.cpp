@@ -295,6 +295,13 @@ void for_each_index(size_t n, size_t cost, const Work& work) {
 
 // Whether every observation still holds. The directories only looked up may have a new mtime:
 // `observations` then gets it, for the plan's copy of it.
+// Lower `least` to `i` if `i` is less: the first index (in order) that failed, from any thread.
+void lower_to(std::atomic<size_t>& least, size_t i) {
+    size_t seen = least.load();
+    while (i < seen && !least.compare_exchange_weak(seen, i)) {
+    }
+}
+
 // Observations marked in `skip` are not checked.
 bool still_true(std::vector<Observation>& observations, const std::vector<char>& skip,
                 std::string& changed) {
@@ -307,9 +314,7 @@ bool still_true(std::vector<Observation>& observations, const std::vector<char>&
         Observation& o = observations[i];
         const Observation now = Observation::of(o.path, o.follow, o.listed);
         if (!o.same_as(now)) {
-            size_t seen = first_changed.load();
-            while (i < seen && !first_changed.compare_exchange_weak(seen, i)) {
-            }
+            lower_to(first_changed, i);
         } else if (o.looked_up_directory()) {
             o.mtime_sec = now.mtime_sec;
             o.mtime_nsec = now.mtime_nsec;
@@ -341,16 +346,7 @@ bool UncheckedFiles::still_true(const PlanEntry& file, const struct stat* st) co
                                      [](const auto& f, const PlanEntry* e) { return f.first < e; });
     if (it == files_.end() || it->first != &file) return true;
     if (!st) return false;
-    Observation now;
-    now.dev = st->st_dev;
-    now.ino = st->st_ino;
-    now.mode = st->st_mode;
-    now.uid = st->st_uid;
-    now.gid = st->st_gid;
-    now.size = st->st_size;
-    now.mtime_sec = st->st_mtim.tv_sec;
-    now.mtime_nsec = st->st_mtim.tv_nsec;
-    return observations_[it->second].same_as(now);
+    return observations_[it->second].same_as(Observation::of_stat(*st));
 }
 
 void CachedClosure::report_held(const Reporter& reporter) {
@@ -603,11 +599,7 @@ CachedClosure cached_closure(const ContainerSpec& spec, const std::string& host_
         const Observation& first = *first_looks[i];
         const Observation& now = record.observations[i] =
             Observation::of(first.path, first.follow, first.listed);
-        if (!why_not_stored(first, now, too_new).empty()) {
-            size_t seen = unstorable_at.load();
-            while (i < seen && !unstorable_at.compare_exchange_weak(seen, i)) {
-            }
-        }
+        if (!why_not_stored(first, now, too_new).empty()) lower_to(unstorable_at, i);
     });
     if (const size_t i = unstorable_at; i != paths.size())
         return done(why_not_stored(*first_looks[i], record.observations[i], too_new));

@@ -7,15 +7,20 @@
 namespace ocitools {
 
 Observation Observation::of(const std::string& path, bool follow, bool listed) {
+    struct stat st {};
     Observation o;
+    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0)
+        o.error = errno;
+    else
+        o = of_stat(st);
     o.path = path;
     o.follow = follow;
     o.listed = listed;
-    struct stat st {};
-    if ((follow ? ::stat(path.c_str(), &st) : ::lstat(path.c_str(), &st)) != 0) {
-        o.error = errno;
-        return o;
-    }
+    return o;
+}
+
+Observation Observation::of_stat(const struct stat& st) {
+    Observation o;
     o.dev = st.st_dev;
     o.ino = st.st_ino;
     o.mode = st.st_mode;

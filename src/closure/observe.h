@@ -37,6 +37,8 @@ struct Observation {
 
     // Asks the kernel now.
     static Observation of(const std::string& path, bool follow, bool listed = false);
+    // What `st`, an answer of lstat(2) or stat(2), says.
+    static Observation of_stat(const struct stat& st);
     // What a later request compares: everything but ctime, and for a directory only looked up,
     // its identity, mode and owner.
     bool same_as(const Observation& now) const;

@@ -592,6 +592,10 @@ class CachedClosureTest : public ::testing::Test {
             result = run(spec);
         return result;
     }
+    // A directory argument brings a note, and the tree's dangling symlink a warning.
+    ContainerSpec spec_with_a_note_and_a_warning() const {
+        return spec_of({files.script.string(), files.dir.string()}, {files.tree.string()});
+    }
     // The closure computed, never through the cache.
     Closure fresh(const ContainerSpec& spec) {
         Messages ignored;
@@ -620,8 +624,7 @@ TEST_F(CachedClosureTest, HostProgramIsStoredThenAHit) {
 TEST_F(CachedClosureTest, StoredThenHitWithTheSamePlanAndMessages) {
     // A directory argument brings a note, and the tree's dangling symlink a warning: a hit must
     // give both again, in order.
-    const ContainerSpec spec =
-        spec_of({files.script.string(), files.dir.string()}, {files.tree.string()});
+    const ContainerSpec spec = spec_with_a_note_and_a_warning();
     const CachedClosure first = store(spec);
     ASSERT_EQ(first.outcome, CacheOutcome::Stored) << first.detail;
     const auto first_messages = messages.got;
@@ -662,8 +665,7 @@ TEST_F(CachedClosureTest, StoredThenHitWithTheSamePlanAndMessages) {
 // CacheUse::LeaveFilesToWriter: a hit whose plan files are left to the writer's check, with the
 // closure's messages held for the caller; every other path is checked as before.
 TEST_F(CachedClosureTest, AHitCanLeaveThePlansFilesToTheWriter) {
-    const ContainerSpec spec =
-        spec_of({files.script.string(), files.dir.string()}, {files.tree.string()});
+    const ContainerSpec spec = spec_with_a_note_and_a_warning();
     const CachedClosure first = store(spec);
     ASSERT_EQ(first.outcome, CacheOutcome::Stored) << first.detail;
     const auto first_messages = messages.got;
