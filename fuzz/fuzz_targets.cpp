@@ -5,12 +5,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "closure/closure_cache.h"
-#include "closure/elf.h"
-#include "closure/ldcache.h"
-#include "closure/nix_reference_scanner.h"
-#include "closure/shebang.h"
-#include "error.h"
+#include "closure/elf/elf.h"
+#include "closure/elf/ldcache.h"
+#include "closure/nix/nix_reference_scanner.h"
+#include "closure/script/shebang.h"
+#include "base/error.h"
 #include "spec/container_spec.h"
 #include "spec/mount_flag.h"
 
@@ -81,19 +80,6 @@ void nix_scanner(const std::uint8_t* data, std::size_t size) {
     for (size_t i = 0; i < text.size(); i += chunk) chunked.feed(text.substr(i, chunk));
     chunked.end_stream();
     if (whole.found() != chunked.found()) std::abort();
-}
-
-void closure_cache(const std::uint8_t* data, std::size_t size) {
-    const auto record = parse_cache_record(bytes(data, size));
-    if (!record) return;
-    // Compared with its own serialization, not with the input: a duplicate plan entry, or a Nix
-    // references value with its has-value flag unset, parse and are dropped (so it can only be
-    // shorter than the input).
-    const std::string once = serialize_cache_record(*record);
-    if (once.size() > size) std::abort();
-    const auto again =
-        parse_cache_record(bytes(reinterpret_cast<const std::uint8_t*>(once.data()), once.size()));
-    if (!again || serialize_cache_record(*again) != once) std::abort();
 }
 
 }  // namespace ocitools::fuzz

@@ -14,8 +14,5 @@ void spec(const std::uint8_t* data, std::size_t size);     // spec JSON, mount f
 // The Nix reference scanner: fed in chunks of a size the input picks, it must find exactly what
 // one whole-buffer scan finds (the carry-over across reads); aborts when it does not.
 void nix_scanner(const std::uint8_t* data, std::size_t size);
-// The closure cache's records (parse_cache_record): whatever parses must serialize to bytes
-// that parse again and serialize the same; aborts when they do not.
-void closure_cache(const std::uint8_t* data, std::size_t size);
 
 }  // namespace ocitools::fuzz

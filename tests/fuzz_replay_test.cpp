@@ -46,8 +46,5 @@ TEST(FuzzReplay, Spec) {
 TEST(FuzzReplay, NixScanner) {
     EXPECT_GT(replay("nix_scanner", ocitools::fuzz::nix_scanner), 0u);
 }
-TEST(FuzzReplay, ClosureCache) {
-    EXPECT_GT(replay("closure_cache", ocitools::fuzz::closure_cache), 0u);
-}
 
 }  // namespace

@@ -17,14 +17,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "bundle.h"
-#include "cancel.h"
+#include "bundle/bundle.h"
+#include "base/cancel.h"
 #include "closure/closure.h"
-#include "closure/closure_cache.h"
-#include "error.h"
-#include "heap.h"
-#include "oci/bundle_validator.h"
-#include "phase_time.h"
+#include "base/error.h"
+#include "validate/bundle_validator.h"
+#include "base/phase_time.h"
 #include "spec/capabilities.h"
 #include "spec/container_spec.h"
 #include "spec/mount_flag.h"
@@ -77,10 +75,8 @@ struct RequestFlags {
                        "How store path references are found: db (the Nix database), scan "
                        "(Nix's hash scan), auto (db when it knows the roots, else scan)")
             ->check(CLI::IsMember({"auto", "db", "scan"}));
-        app.add_flag("--no-cache", no_cache,
-                     "Neither use nor store a cached closure ($XDG_CACHE_HOME/ocitools, else "
-                     "~/.cache/ocitools; OCITOOLS_DEBUG=cache says why one was not used, "
-                     "OCITOOLS_DEBUG=time how long each phase took)");
+        // Kept for one release so that scripts written for the closure cache still run.
+        app.add_flag("--no-cache", no_cache, "Deprecated, does nothing (there is no cache)");
         app.add_option("command", command, "The command and its arguments, after --");
     }
 
@@ -96,9 +92,10 @@ struct RequestFlags {
         return options;
     }
 
-    std::filesystem::path cache_dir() const { return no_cache ? "" : default_cache_dir(); }
-
     ContainerSpec spec(const Reporter& reporter) const {
+        if (no_cache)
+            reporter.warn("--no-cache is deprecated and does nothing: closures are always "
+                          "computed afresh");
         ContainerSpec spec;
         if (!spec_file.empty()) spec = load_spec_file(spec_file, reporter);
         if (!command.empty()) spec.args = command;
@@ -154,17 +151,6 @@ std::string host_path_env() {
     return path ? path : "/usr/local/bin:/usr/bin:/bin";
 }
 
-// OCITOOLS_DEBUG=cache: say on stderr whether the closure came from the cache, and if not why.
-void explain_cache(const CachedClosure& cached) {
-    const char* debug = std::getenv("OCITOOLS_DEBUG");
-    if (!debug || std::string_view(debug).find("cache") == std::string_view::npos) return;
-    static constexpr const char* kWhat[] = {"off", "hit", "stored", "not stored", "stale"};
-    std::cerr << "ocitools: closure cache: " << kWhat[static_cast<int>(cached.outcome)] << ": "
-              << cached.detail;
-    if (!cached.missed.empty()) std::cerr << " (missed: " << cached.missed << ")";
-    std::cerr << "\n";
-}
-
 Reporter stderr_reporter() {
     return Reporter([](const std::string& m) { std::cerr << "ocitools: warning: " << m << "\n"; },
                     [](const std::string& m) { std::cerr << "ocitools: " << m << "\n"; });
@@ -174,7 +160,6 @@ Reporter stderr_reporter() {
 
 int main(int argc, char** argv) {
     phase_start();
-    tune_heap();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "
         "(config.json + rootfs/) that runc, crun or youki can run."};
@@ -267,8 +252,6 @@ int main(int argc, char** argv) {
                 options.allow_writable_hardlinks = spec.link == LinkMode::Hardlink;
             }
             options.jobs = jobs;
-            options.cache_dir = build_flags.cache_dir();
-            options.explain_cache = explain_cache;
             // A progress line only on a terminal; nothing otherwise.
             Progress progress(STDERR_FILENO, isatty(STDERR_FILENO) == 1);
             options.progress = &progress;
@@ -278,11 +261,8 @@ int main(int argc, char** argv) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
             phase_done("arguments");
-            CachedClosure cached = cached_closure(spec, host_path_env(), reporter,
-                                                  closure_flags.closure_options(),
-                                                  closure_flags.cache_dir());
-            explain_cache(cached);
-            const Closure closure = std::move(cached.closure);
+            const Closure closure = compute_closure(spec, host_path_env(), reporter,
+                                                    closure_flags.closure_options());
             if (list_packages) {
                 for (const auto& p : closure.packages) std::cout << p << "\n";
                 return 0;

@@ -8,17 +8,16 @@
 #include <set>
 #include <unordered_map>
 
-#include "cancel.h"
-#include "closure/elf.h"
-#include "closure/file_tree.h"
+#include "base/cancel.h"
+#include "closure/elf/elf.h"
+#include "closure/elf/file_tree.h"
 #include "closure/host_path.h"
-#include "closure/library_search.h"
-#include "closure/nix_store_path.h"
-#include "closure/observe.h"
-#include "closure/program_lookup.h"
-#include "closure/shebang.h"
-#include "error.h"
-#include "parallel.h"
+#include "closure/elf/library_search.h"
+#include "closure/nix/nix_store_path.h"
+#include "roots/program_lookup.h"
+#include "closure/script/shebang.h"
+#include "base/error.h"
+#include "base/parallel.h"
 
 namespace ocitools {
 
@@ -41,7 +40,6 @@ std::vector<std::string> symlink_chain(std::string path) {
     for (int i = 0; i < 40; ++i) {
         chain.push_back(path);
         struct stat st {};
-        observe::lstat(path);
         if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) break;
         std::error_code ec;
         const auto target = std::filesystem::read_symlink(path, ec);
@@ -86,7 +84,6 @@ class ClosureWalk {
     void add_store_closure() {
         add_store_paths_of_symlinks();
         if (store_roots_.empty()) return;
-        observe::uncacheable("the closure holds Nix store paths");
         const NixClosure nix = nix_closure(store_, options_.state_dir, options_.nix_references,
                                            {store_roots_.begin(), store_roots_.end()}, reporter_);
         closure_.nix_references = nix.used;
@@ -280,7 +277,6 @@ class ClosureWalk {
             auto store_path = store_.store_path_of(target);
             if (!store_path || store_roots_.count(*store_path)) continue;
             struct stat st {};
-            observe::lstat(store_path->path());
             if (lstat(store_path->path().c_str(), &st) != 0) {
                 reporter_.warn("symlink " + quote(entry->path) + " points into store path " +
                                quote(store_path->path()) + ", which does not exist");
@@ -354,7 +350,6 @@ Closure compute_closure(const ContainerSpec& spec, const std::string& host_searc
         const std::string& arg = spec.args[i];
         if (arg.empty() || arg[0] != '/') continue;
         struct stat st {};
-        observe::stat(arg);
         if (stat(arg.c_str(), &st) != 0) continue;
         if (S_ISREG(st.st_mode)) {
             walk.add_root(arg, /*is_program=*/false);

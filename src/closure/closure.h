@@ -16,10 +16,10 @@
 #include <string>
 #include <vector>
 
-#include "closure/nix_closure.h"
-#include "closure/package_closure.h"
-#include "closure/plan.h"
-#include "reporter.h"
+#include "closure/nix/nix_closure.h"
+#include "closure/debian/package_closure.h"
+#include "plan/plan.h"
+#include "base/reporter.h"
 #include "spec/container_spec.h"
 
 namespace ocitools {

@@ -9,10 +9,9 @@
 #include <memory>
 #include <vector>
 
-#include "closure/observe.h"
-#include "directory.h"
-#include "error.h"
-#include "read_symlink.h"
+#include "fs/directory.h"
+#include "base/error.h"
+#include "fs/read_symlink.h"
 
 namespace ocitools {
 
@@ -35,25 +34,9 @@ std::deque<std::string> split(const std::string& path) {
 
 }  // namespace
 
-std::string parent_path(const std::string& path) {
-    const size_t slash = path.rfind('/');
-    return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
-}
-
-std::string join_path(const std::string& dir, const std::string& name) {
-    std::string out = "/";
-    for (const auto& part : split(dir + "/" + name)) {
-        if (part == ".") continue;
-        if (out.size() > 1) out += '/';
-        out += part;
-    }
-    return out;
-}
-
 const HostPaths::Node* HostPaths::find_node(const std::string& path, int& error) {
     if (auto it = nodes_.find(path); it != nodes_.end()) return &it->second;
     Node n{};
-    observe::lstat(path);
     if (::lstat(path.c_str(), &n.st) != 0) {
         error = errno;  // not cached: an error ends the build
         return nullptr;
@@ -166,7 +149,6 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
                                                   : read_symlink_at(AT_FDCWD, real_path, real_path);
         // Kept as it is, dangling or not (the container may mount its target); but say so.
         struct stat target {};
-        observe::stat(real_path);
         if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))
             reporter_.warn("keeping dangling symlink " + quote(real_path) + " -> " +
                            quote(entry.link_target) + " (its target does not exist)");
@@ -186,7 +168,6 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
     while (!stack.empty()) {
         const std::string dir = std::move(stack.back());
         stack.pop_back();
-        observe::listing(dir);
         DirHandle d(opendir(dir.c_str()), closedir);
         if (!d) throw SystemError("cannot read directory", dir, errno);
         for (const auto& name : entry_names(d.get(), dir)) {
@@ -195,7 +176,6 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
             // Not cached: a tree's entries are met once, and a large tree would make the cache
             // the biggest thing in memory.
             struct stat st {};
-            observe::lstat(child);
             if (::lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
             add_node(child, st, files);
             if (S_ISDIR(st.st_mode)) stack.push_back(child);

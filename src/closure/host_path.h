@@ -11,8 +11,9 @@
 #include <unordered_map>
 #include <vector>
 
-#include "closure/plan.h"
-#include "reporter.h"
+#include "fs/path.h"
+#include "plan/plan.h"
+#include "base/reporter.h"
 
 namespace ocitools {
 
@@ -70,11 +71,5 @@ class HostPaths {
     std::unordered_map<std::string, Node> nodes_;
     std::unordered_map<std::string, ResolvedPath> resolved_;  // never resolved twice
 };
-
-// Lexically join and clean an absolute path: collapse "//" and ".", keep "..".
-std::string join_path(const std::string& dir, const std::string& name);
-
-// The directory part of an absolute path: "/usr/bin" for "/usr/bin/x", "/" for "/x" and "/".
-std::string parent_path(const std::string& path);
 
 }  // namespace ocitools

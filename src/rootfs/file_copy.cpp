@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <vector>
 
-#include "cancel.h"
-#include "error.h"
+#include "base/cancel.h"
+#include "base/error.h"
 
 namespace ocitools {
 

@@ -21,12 +21,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "cancel.h"
-#include "directory.h"
-#include "error.h"
-#include "parallel.h"
-#include "phase_time.h"
-#include "read_symlink.h"
+#include "base/cancel.h"
+#include "fs/directory.h"
+#include "base/error.h"
+#include "base/parallel.h"
+#include "base/phase_time.h"
+#include "fs/read_symlink.h"
 #include "rootfs/file_copy.h"
 
 namespace ocitools {
@@ -80,32 +80,18 @@ std::uint64_t copy_to(int dir, const std::string& name, int in, const struct sta
     return static_cast<std::uint64_t>(st.st_size);
 }
 
-using SourceCheck = std::function<bool(const PlanEntry&, const struct stat*)>;
-
-// Open a file's source without following a symlink. A plan file (`entry` set) must pass
-// `check`, when there is one. O_NONBLOCK: a source swapped for a FIFO since the closure saw it
-// must not block the open (it is then refused as not a regular file); reading a regular file
-// ignores the flag.
-UniqueFd open_source(const std::string& source, struct stat& st, const PlanEntry* entry = nullptr,
-                     const SourceCheck& check = {}) {
-    const bool checked = entry && check;
+// Open a file's source without following a symlink. O_NONBLOCK: a source swapped for a FIFO
+// since the closure saw it must not block the open (it is then refused as not a regular file);
+// reading a regular file ignores the flag.
+UniqueFd open_source(const std::string& source, struct stat& st) {
     UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
-    if (!in) {
-        const int err = errno;
-        if (checked && !check(*entry, nullptr)) throw SourceChanged(source);
-        throw SystemError("cannot open", source, err);
-    }
+    if (!in) throw SystemError("cannot open", source, errno);
     if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", source, errno);
-    if (checked && !check(*entry, &st)) throw SourceChanged(source);
     if (!S_ISREG(st.st_mode)) no_longer_regular(source);
     return in;
 }
 
 }  // namespace
-
-SourceChanged::SourceChanged(const std::string& source)
-    : Error(quote(source) + " is no longer the file the closure was made from"),
-      source_(source) {}
 
 // The regular files, and the threads that write them while this thread lays out the rest.
 // Files are handed over in batches, in plan order; a file's directory exists when it is added
@@ -118,8 +104,7 @@ struct RootfsWriter::Pool {
         : root_(root),
           hardlink_(options.hardlink),
           jobs_(worker_threads(options.jobs)),
-          progress_(options.progress),
-          check_(options.source_check) {}
+          progress_(options.progress) {}
     Pool(const Pool&) = delete;
     Pool& operator=(const Pool&) = delete;
     // After an error in the layout: the workers stop at their next file, and are joined.
@@ -254,7 +239,7 @@ struct RootfsWriter::Pool {
         if (hardlink_ && link(job, dir.fd.get(), name, st, stats)) {
             ++stats.linked;
         } else {
-            UniqueFd in = open_source(*job.source, st, job.entry, check_);
+            UniqueFd in = open_source(*job.source, st);
             stats.bytes_copied += copy_to(dir.fd.get(), name, in.get(), st, job);
         }
         if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));
@@ -279,8 +264,6 @@ struct RootfsWriter::Pool {
             // for a symlink meanwhile would have been linked as one).
             if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
                 throw SystemError("cannot stat", *job.dest, errno);
-            if (job.entry && check_ && !check_(*job.entry, &st))
-                throw SourceChanged(*job.source);
             if (!S_ISREG(st.st_mode)) {
                 (void)unlinkat(dir, name.c_str(), 0);
                 no_longer_regular(*job.source);
@@ -294,7 +277,7 @@ struct RootfsWriter::Pool {
         if (errno == EMLINK) return refuse(" has too many links");
         if (errno == ENOENT) {  // the source is gone: say so, as a copy would
             struct stat gone {};
-            (void)open_source(*job.source, gone, job.entry, check_);
+            (void)open_source(*job.source, gone);
         }
         throw SystemError("cannot hard-link " + quote(*job.source) + " as", *job.dest, errno);
     }
@@ -303,7 +286,6 @@ struct RootfsWriter::Pool {
     const bool hardlink_;
     const unsigned jobs_;
     Progress* const progress_;
-    const SourceCheck& check_;
     std::vector<FileJob> batch_;  // being filled by this thread
     size_t files_added_ = 0;      // files added so far
     std::vector<std::thread> threads_;

@@ -25,10 +25,10 @@
 #include <utility>
 #include <vector>
 
-#include "closure/plan.h"
-#include "error.h"
-#include "progress.h"
-#include "unique_fd.h"
+#include "plan/plan.h"
+#include "base/error.h"
+#include "base/progress.h"
+#include "fs/unique_fd.h"
 
 namespace ocitools {
 
@@ -38,22 +38,6 @@ struct WriteOptions {
     bool hardlink = false;
     unsigned jobs = 0;             // copying threads; 0: one per core, at most 8
     Progress* progress = nullptr;  // counts files and bytes when set
-    // When set, told each plan file as it is written, with lstat(2) of its source then (of the
-    // link, or fstat(2) of the source opened with O_NOFOLLOW), or null when the source could not
-    // be linked or opened. False: it is not the file the plan was made from (a closure from the
-    // cache whose files were left to the writer to check), and the write stops with
-    // SourceChanged. Called from several threads at once.
-    std::function<bool(const PlanEntry& file, const struct stat* st)> source_check{};
-};
-
-// A plan file's source is not the file the plan was made from (WriteOptions::source_check).
-class SourceChanged : public Error {
-  public:
-    explicit SourceChanged(const std::string& source);
-    const std::string& source() const { return source_; }
-
-  private:
-    std::string source_;
 };
 
 struct WriteStats {

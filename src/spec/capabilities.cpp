@@ -4,7 +4,7 @@
 #include <cctype>
 #include <set>
 
-#include "error.h"
+#include "base/error.h"
 
 namespace ocitools {
 

@@ -11,7 +11,7 @@
 
 #include <nlohmann/json_fwd.hpp>
 
-#include "reporter.h"
+#include "base/reporter.h"
 #include "spec/link_mode.h"
 #include "spec/process_user.h"
 

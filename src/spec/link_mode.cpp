@@ -1,6 +1,6 @@
 #include "spec/link_mode.h"
 
-#include "error.h"
+#include "base/error.h"
 
 namespace ocitools {
 

@@ -1,6 +1,6 @@
 #include "spec/mount_flag.h"
 
-#include "error.h"
+#include "base/error.h"
 
 namespace ocitools {
 

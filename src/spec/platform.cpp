@@ -6,7 +6,7 @@
 #include <array>
 #include <string_view>
 
-#include "error.h"
+#include "base/error.h"
 
 namespace ocitools {
 

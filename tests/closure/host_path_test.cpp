@@ -6,8 +6,8 @@
 #include <set>
 
 #include "closure/closure.h"
-#include "closure/program_lookup.h"
-#include "error.h"
+#include "roots/program_lookup.h"
+#include "base/error.h"
 #include "test_support.h"
 
 namespace ocitools {

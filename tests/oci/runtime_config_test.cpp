@@ -4,9 +4,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bundle.h"
-#include "error.h"
-#include "oci/bundle_validator.h"
+#include "bundle/bundle.h"
+#include "base/error.h"
+#include "validate/bundle_validator.h"
 #include "test_support.h"
 
 namespace ocitools {

@@ -5,7 +5,7 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "spec/process_user.h"
 #include "test_support.h"
 

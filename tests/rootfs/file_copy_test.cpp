@@ -5,11 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "closure/plan.h"
-#include "error.h"
+#include "plan/plan.h"
+#include "base/error.h"
 #include "rootfs/rootfs_writer.h"
 #include "test_support.h"
-#include "unique_fd.h"
+#include "fs/unique_fd.h"
 
 namespace ocitools {
 namespace {

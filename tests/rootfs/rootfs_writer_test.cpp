@@ -12,7 +12,7 @@
 #include <mutex>
 #include <string>
 
-#include "error.h"
+#include "base/error.h"
 #include "test_support.h"
 
 namespace ocitools {
@@ -216,7 +216,7 @@ TEST(RootfsWriter, AnErrorInTheLayoutStopsTheWorkers) {
 }
 
 // A source swapped for a FIFO after the closure saw a file: refused, at once (an open without
-// O_NONBLOCK waited for a writer forever, found in review), checked or not.
+// O_NONBLOCK waited for a writer forever, found in review), copied or hard-linked.
 TEST(RootfsWriter, ASourceSwappedForAFifoIsRefusedWithoutWaiting) {
     ScratchDir dir;
     const Plan plan = tree_plan(dir / "src", 1, 3);
@@ -225,76 +225,20 @@ TEST(RootfsWriter, ASourceSwappedForAFifoIsRefusedWithoutWaiting) {
     ASSERT_EQ(mkfifo(swapped.c_str(), 0644), 0);
     EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "copied", {}), ClosureError,
                           "is no longer a regular file");
-    WriteOptions checked{};
-    checked.source_check = [](const PlanEntry&, const struct stat* st) {
-        return st && S_ISREG(st->st_mode);
-    };
-    EXPECT_THROW(write_plan(plan, dir / "checked", checked), SourceChanged);
+    EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "linked", {.hardlink = true}), ClosureError,
+                          "is no longer a regular file");
 }
 
-// WriteOptions::source_check: told every plan file with what its source is when it is linked or
-// copied; a file it refuses stops the write with SourceChanged, whatever the thread.
-TEST(RootfsWriter, SourceCheckSeesEveryPlanFileAsWritten) {
-    ScratchDir dir;
-    const Plan plan = tree_plan(dir / "src", 3, 4);
-    for (const bool hardlink : {false, true}) {
-        std::mutex mutex;
-        std::map<std::string, ino_t> seen;  // source -> the inode the check was shown
-        WriteOptions options{.hardlink = hardlink, .jobs = 2};
-        options.source_check = [&](const PlanEntry& file, const struct stat* st) {
-            EXPECT_NE(st, nullptr);
-            std::lock_guard lock(mutex);
-            seen[file.source] = st ? st->st_ino : 0;
-            return true;
-        };
-        const fs::path root = dir / (hardlink ? "linked" : "copied");
-        EXPECT_EQ(write_plan(plan, root, options).files, 12u);
-        EXPECT_EQ(seen.size(), 12u);
-        for (const auto& [source, ino] : seen) EXPECT_EQ(ino, inode(source)) << source;
-    }
-}
-
-TEST(RootfsWriter, ASourceTheCheckRefusesStopsTheWrite) {
-    ScratchDir dir;
-    const Plan plan = tree_plan(dir / "src", 3, 4);
-    const std::string refused = (dir / "src/d1/f2").string();
-    for (const bool hardlink : {false, true}) {
-        WriteOptions options{.hardlink = hardlink, .jobs = 2};
-        options.source_check = [&](const PlanEntry& file, const struct stat*) {
-            return file.source != refused;
-        };
-        try {
-            write_plan(plan, dir / (hardlink ? "linked" : "copied"), options);
-            ADD_FAILURE() << "no SourceChanged";
-        } catch (const SourceChanged& e) {
-            EXPECT_EQ(e.source(), refused);
-            EXPECT_NE(std::string(e.what()).find("is no longer the file the closure was made from"),
-                      std::string::npos)
-                << e.what();
-        }
-    }
-}
-
-TEST(RootfsWriter, ASourceGoneIsShownToTheCheckAsNull) {
+// A source gone since the closure saw it is named, whether copied or linked.
+TEST(RootfsWriter, ASourceGoneIsNamed) {
     ScratchDir dir;
     const Plan plan = tree_plan(dir / "src", 1, 3);
     const std::string gone = (dir / "src/d0/f1").string();
     fs::remove(gone);
-    for (const bool hardlink : {false, true}) {
-        bool told_null = false;
-        WriteOptions options{.hardlink = hardlink, .jobs = 1};
-        options.source_check = [&](const PlanEntry& file, const struct stat* st) {
-            if (file.source == gone && !st) told_null = true;
-            return st != nullptr;
-        };
-        EXPECT_THROW(write_plan(plan, dir / (hardlink ? "linked" : "copied"), options),
-                     SourceChanged);
-        EXPECT_TRUE(told_null);
-        // Without a check, the same plan fails on the missing file, as before.
-        EXPECT_ERROR_CONTAINS(write_plan(plan, dir / (hardlink ? "linked2" : "copied2"),
-                                         {.hardlink = hardlink}),
+    for (const bool hardlink : {false, true})
+        EXPECT_ERROR_CONTAINS(write_plan(plan, dir / (hardlink ? "linked" : "copied"),
+                                         {.hardlink = hardlink, .jobs = 2}),
                               SystemError, gone);
-    }
 }
 
 }  // namespace

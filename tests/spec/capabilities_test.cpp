@@ -4,7 +4,7 @@
 
 #include <linux/capability.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "test_support.h"
 
 namespace ocitools {

@@ -4,7 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "error.h"
+#include "base/error.h"
 #include "spec/mount_flag.h"
 #include "spec/platform.h"
 #include "test_support.h"

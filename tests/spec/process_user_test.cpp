@@ -2,7 +2,7 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
+#include "base/error.h"
 #include "test_support.h"
 
 namespace ocitools {

@@ -1,0 +1,450 @@
+#include "closure/debian/package_closure.h"
+
+#include <fnmatch.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <deque>
+#include <set>
+#include <tuple>
+#include <unordered_set>
+
+#include "fs/path.h"
+
+namespace ocitools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+// path_resolution(7): more symlinks than this on one path is ELOOP.
+constexpr int kMaxSymlinks = 40;
+
+bool by_name_and_arch(const DpkgPackage* a, const DpkgPackage* b) {
+    return std::tie(a->name, a->architecture) < std::tie(b->name, b->architecture);
+}
+
+std::string base_of(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+    return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Lexically clean an absolute path: no empty or "." components, no trailing '/'; ".." is kept
+// (only the symlink-aware resolution may remove it).
+std::string clean(std::string_view path) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < path.size()) {
+        size_t end = path.find('/', pos);
+        if (end == std::string_view::npos) end = path.size();
+        const std::string_view part = path.substr(pos, end - pos);
+        if (!part.empty() && part != ".") {
+            out += '/';
+            out += part;
+        }
+        pos = end + 1;
+    }
+    return out.empty() ? "/" : out;
+}
+
+bool is_root_entry(const std::string& path) {
+    return path == "/" || path == "/.";
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// PackageClosure
+
+PackageName PackageName::parse(std::string_view text) {
+    PackageName out;
+    const size_t colon = text.find(':');
+    out.name = std::string(text.substr(0, colon));
+    if (colon != std::string_view::npos) {
+        out.arch = std::string(text.substr(colon + 1));
+        if (out.arch.empty())
+            throw SpecError("package " + quote(text) + ": empty architecture after ':'");
+    }
+    if (out.name.empty()) throw SpecError("package " + quote(text) + ": empty package name");
+    return out;
+}
+
+std::string PackageClosure::label(const DpkgPackage& package) const {
+    const std::string& arch = package.architecture;
+    if (arch.empty() || arch == "all" || arch == db_.native_architecture()) return package.name;
+    return package.name + ":" + arch;
+}
+
+const DpkgPackage& PackageClosure::select(const PackageName& name) const {
+    const auto instances = db_.installed(name.name);
+    std::vector<const DpkgPackage*> matching;
+    for (const DpkgPackage* p : instances) {
+        if (name.arch.empty() || name.arch == p->architecture ||
+            (name.arch == db_.native_architecture() && p->architecture == "all"))
+            matching.push_back(p);
+    }
+    if (matching.empty()) {
+        std::string message = name.to_string() + ": not installed";
+        if (!instances.empty()) {
+            message += " (installed:";
+            for (const DpkgPackage* p : instances) message += " " + p->name + ":" + p->architecture;
+            message += ")";
+        }
+        throw PackageError(message);
+    }
+    if (matching.size() == 1) return *matching.front();
+    // Several architectures of a Multi-Arch: same package: the native one, as apt picks it
+    // (dpkg-query would call the name ambiguous).
+    for (const DpkgPackage* p : matching)
+        if (db_.effective_architecture(*p) == db_.native_architecture()) return *p;
+    throw PackageError(name.to_string() + ": ambiguous, installed for several architectures; " +
+                       "add :ARCH");
+}
+
+bool PackageClosure::fits(const DpkgPackage& candidate, const DependencyAlternative& alternative,
+                          const DpkgPackage& dependent) const {
+    // dpkg lib/dpkg/depcon.c, deparchsatisfied(), for Depends and Pre-Depends.
+    const std::string& qualifier = alternative.arch_qualifier;
+    if (qualifier.empty() && candidate.multi_arch == MultiArch::Foreign) return true;
+    if (qualifier == "any") return candidate.multi_arch == MultiArch::Allowed;
+    const std::string& wanted = qualifier.empty() ? db_.effective_architecture(dependent)
+                                : qualifier == "native" || qualifier == "all"
+                                    ? db_.native_architecture()
+                                    : qualifier;
+    return wanted == db_.effective_architecture(candidate);
+}
+
+std::vector<const DpkgPackage*> PackageClosure::satisfiers(const DependencyAlternative& alternative,
+                                                           const DpkgPackage& dependent) const {
+    std::vector<const DpkgPackage*> out;
+    for (const DpkgPackage* p : db_.installed(alternative.name))
+        if (fits(*p, alternative, dependent)) out.push_back(p);
+    if (!out.empty()) return out;
+    for (const DpkgPackage* p : db_.providers(alternative.name))
+        if (fits(*p, alternative, dependent)) out.push_back(p);
+    return out;
+}
+
+std::optional<std::vector<const DpkgPackage*>> PackageClosure::resolve(
+    const Dependency& dependency, const DpkgPackage& dependent) const {
+    bool any_applies = false;
+    for (const auto& alternative : dependency.alternatives) {
+        if (!alternative.applies_to(db_.native_architecture())) continue;
+        any_applies = true;
+        auto found = satisfiers(alternative, dependent);
+        if (!found.empty()) return found;
+    }
+    if (!any_applies) return std::vector<const DpkgPackage*>{};
+    return std::nullopt;
+}
+
+void PackageClosure::unsatisfied(const Dependency& dependency, const DpkgPackage& dependent,
+                                 const std::map<const DpkgPackage*, const DpkgPackage*>& parent,
+                                 const std::string& reason) const {
+    std::vector<std::string> chain;
+    for (const DpkgPackage* p = &dependent; p;) {
+        chain.push_back(label(*p));
+        const auto it = parent.find(p);
+        p = it == parent.end() ? nullptr : it->second;
+    }
+    if (!reason.empty()) chain.push_back(reason);
+    std::string message;
+    for (auto it = chain.rbegin(); it != chain.rend(); ++it) message += *it + " -> ";
+    std::string wanted, misfits;
+    for (const auto& alternative : dependency.alternatives) {
+        if (!alternative.applies_to(db_.native_architecture())) continue;
+        wanted += (wanted.empty() ? "" : " | ") + alternative.target();
+        for (const DpkgPackage* p : db_.installed(alternative.name))
+            misfits += (misfits.empty() ? "" : ", ") + p->name + ":" + p->architecture +
+                       " (Multi-Arch: " + to_string(p->multi_arch) + ")";
+    }
+    message += wanted + ": not installed";
+    if (!misfits.empty()) message += "; installed but of another architecture: " + misfits;
+    throw PackageError(message);
+}
+
+void PackageClosure::walk(const DpkgPackage& start, const std::string& reason) {
+    if (contains(start)) return;
+    // Breadth first, into a scratch set committed only when everything resolved.
+    std::map<const DpkgPackage*, const DpkgPackage*> added{{&start, nullptr}};
+    std::deque<const DpkgPackage*> queue{&start};
+    while (!queue.empty()) {
+        const DpkgPackage* package = queue.front();
+        queue.pop_front();
+        for (const auto* field : {&package->pre_depends, &package->depends}) {
+            for (const Dependency& dependency : *field) {
+                const auto found = resolve(dependency, *package);
+                if (!found) unsatisfied(dependency, *package, added, reason);
+                for (const DpkgPackage* next : *found) {
+                    if (contains(*next) || added.count(next)) continue;
+                    added.emplace(next, package);
+                    queue.push_back(next);
+                }
+            }
+        }
+    }
+    parent_.insert(added.begin(), added.end());
+    if (!reason.empty()) reason_[&start] = reason;
+}
+
+const DpkgPackage& PackageClosure::add(std::string_view request) {
+    const DpkgPackage& package = select(PackageName::parse(request));
+    walk(package, {});
+    return package;
+}
+
+void PackageClosure::add(const DpkgPackage& package, const std::string& reason) {
+    walk(package, reason);
+}
+
+std::vector<const DpkgPackage*> PackageClosure::packages() const {
+    std::vector<const DpkgPackage*> out;
+    for (const auto& [package, parent] : parent_) out.push_back(package);
+    std::sort(out.begin(), out.end(), by_name_and_arch);
+    return out;
+}
+
+std::vector<std::string> PackageClosure::chain(const DpkgPackage& package) const {
+    std::vector<std::string> out;
+    const DpkgPackage* p = &package;
+    while (p) {
+        out.push_back(label(*p));
+        const auto it = parent_.find(p);
+        if (it == parent_.end()) return {};  // not in the set
+        if (!it->second)
+            if (auto r = reason_.find(p); r != reason_.end()) out.push_back(r->second);
+        p = it->second;
+    }
+    std::reverse(out.begin(), out.end());
+    return out;
+}
+
+std::vector<const DpkgPackage*> package_closure(const DpkgDatabase& db,
+                                                const std::vector<std::string>& requests) {
+    PackageClosure closure(db);
+    for (const auto& request : requests) closure.add(request);
+    return closure.packages();
+}
+
+// ---------------------------------------------------------------------------------------------
+// FileSelection
+
+const std::vector<std::string>& FileSelection::default_exclude_patterns() {
+    // debuerreotype's slimify list and Ubuntu's minimize, as dpkg path-exclude filters.
+    static const std::vector<std::string> patterns = {
+        "/usr/share/doc/*",     "/usr/share/man/*",    "/usr/share/info/*",
+        "/usr/share/lintian/*", "/usr/share/locale/*",
+    };
+    return patterns;
+}
+
+const std::vector<std::string>& FileSelection::default_include_patterns() {
+    static const std::vector<std::string> patterns = {"/usr/share/doc/*/copyright"};
+    return patterns;
+}
+
+bool FileSelection::excluded(const std::string& path) const {
+    auto matches = [&](const std::vector<std::string>& patterns) {
+        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+            return fnmatch(pattern.c_str(), path.c_str(), 0) == 0;
+        });
+    };
+    if (matches(excludes)) return true;
+    return default_excludes && matches(default_exclude_patterns()) &&
+           !matches(default_include_patterns());
+}
+
+// ---------------------------------------------------------------------------------------------
+// InstalledFiles
+
+InstalledFiles::InstalledFiles(const DpkgDatabase& db, const fs::path& root)
+    : db_(db), root_(root) {
+    char real[PATH_MAX];
+    if (!::realpath(root.c_str(), real)) throw SystemError("cannot resolve", root, errno);
+    root_real_ = real;
+}
+
+std::string InstalledFiles::host_path(const std::string& path) const {
+    return root_real_ == "/" ? path : root_real_ + path;
+}
+
+std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) const {
+    if (dir == "/") return dir;
+    if (auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end()) return it->second;
+    if (depth > kMaxSymlinks)
+        throw ClosureError("too many levels of symbolic links resolving " + quote(dir) + " in " +
+                           quote(root_real_));
+    const std::string parent = canonical_dir(parent_path(dir), depth);
+    const std::string name = base_of(dir);
+    std::string result;
+    if (name == ".") {
+        result = parent;
+    } else if (name == "..") {
+        result = parent_path(parent);
+    } else {
+        result = join(parent, name);
+        char target[PATH_MAX];
+        const ssize_t n = ::readlink(host_path(result).c_str(), target, sizeof target);
+        if (n >= 0) {
+            // A symlink: its target, relative to the link's directory or to the root.
+            const std::string link(target, static_cast<size_t>(n));
+            const std::string resolved =
+                link.front() == '/' ? clean(link) : clean(parent + "/" + link);
+            result = canonical_dir(resolved, depth + 1);
+        } else if (errno != EINVAL && errno != ENOENT && errno != ENOTDIR && errno != EACCES) {
+            throw SystemError("cannot read link", host_path(result), errno);
+        }
+        // EINVAL: not a symlink. Missing or unreadable: kept lexically.
+    }
+    canonical_dirs_.emplace(dir, result);
+    return result;
+}
+
+std::string InstalledFiles::canonical(const std::string& path) const {
+    const std::string p = clean(path);
+    if (p == "/") return p;
+    const std::string name = base_of(p);
+    if (name == "..") return canonical_dir(p);
+    return join(canonical_dir(parent_path(p)), name);
+}
+
+const Diversion* InstalledFiles::diversion_from(const std::string& canonical_path) const {
+    if (!by_from_) {
+        by_from_.emplace();
+        by_to_.emplace();
+        for (const Diversion& d : db_.diversions()) {
+            by_from_->emplace(canonical(d.from), &d);
+            by_to_->emplace(canonical(d.to), &d);
+        }
+    }
+    const auto it = by_from_->find(canonical_path);
+    return it == by_from_->end() ? nullptr : it->second;
+}
+
+const Diversion* InstalledFiles::diversion_to(const std::string& canonical_path) const {
+    diversion_from("/");  // builds both indexes
+    const auto it = by_to_->find(canonical_path);
+    return it == by_to_->end() ? nullptr : it->second;
+}
+
+std::string InstalledFiles::installed_path(const DpkgPackage& package,
+                                           const std::string& path) const {
+    const Diversion* d = diversion_from(canonical(path));
+    if (d && (!d->package || *d->package != package.name)) return d->to;
+    return path;
+}
+
+void InstalledFiles::build_owner_index() const {
+    if (by_basename_) return;
+    by_basename_.emplace();
+    // Views into the cached file lists and the database's conffiles, which outlive the index.
+    std::vector<const DpkgPackage*> installed;
+    std::unordered_set<std::string_view> directories;  // listed with something beneath
+    for (const DpkgPackage& package : db_.packages()) {
+        if (!package.installed()) continue;
+        installed.push_back(&package);
+        for (const auto& path : db_.file_list(package))
+            directories.insert(std::string_view(path).substr(0, path.rfind('/')));
+    }
+    for (const DpkgPackage* package : installed) {
+        const auto& list = db_.file_list(*package);
+        auto add = [&](const std::string& path) {
+            if (is_root_entry(path) || directories.count(path)) return;
+            const std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
+            (*by_basename_)[base].push_back(Listing{package, &path});
+        };
+        for (const auto& path : list) add(path);
+        if (package->conffiles.empty()) continue;
+        const std::unordered_set<std::string_view> listed(list.begin(), list.end());
+        for (const auto& conffile : package->conffiles)
+            if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+    }
+}
+
+std::vector<const DpkgPackage*> InstalledFiles::owners_of(const std::string& path) const {
+    if (path.empty() || path.front() != '/')
+        throw ClosureError("owner of " + quote(path) + ": not an absolute path");
+    build_owner_index();
+    const std::string wanted = canonical(path);
+    std::vector<const DpkgPackage*> owners;
+    auto listing_of = [&](const std::string& canonical_path, const Diversion* diversion) {
+        const auto it = by_basename_->find(base_of(canonical_path));
+        if (it == by_basename_->end()) return;
+        for (const Listing& l : it->second) {
+            if (canonical(*l.path) != canonical_path) continue;
+            // The diverted path: only the diverting package's copy is there (dpkg-divert(1)).
+            // The diversion's target: every other package's copy of the original is there.
+            const bool diverter = diversion && diversion->package == l.package->name;
+            if (diversion && diverter != (canonical_path == wanted)) continue;
+            owners.push_back(l.package);
+        }
+    };
+    listing_of(wanted, diversion_from(wanted));
+    if (const Diversion* d = diversion_to(wanted)) listing_of(canonical(d->from), d);
+    std::sort(owners.begin(), owners.end(), by_name_and_arch);
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    return owners;
+}
+
+PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& packages,
+                                      const FileSelection& selection) const {
+    std::set<std::string> directories, excluded_directories, files, symlinks, missing;
+    for (const DpkgPackage* package : packages) {
+        const auto& list = db_.file_list(*package);
+        std::unordered_set<std::string> parents;
+        for (const auto& path : list) parents.insert(parent_path(path));
+        std::vector<std::string> entries = list;
+        const std::unordered_set<std::string> listed(list.begin(), list.end());
+        for (const auto& conffile : package->conffiles)
+            if (!conffile.obsolete && !listed.count(conffile.path))
+                entries.push_back(conffile.path);
+
+        for (const auto& path : entries) {
+            if (is_root_entry(path)) continue;
+            const bool excluded = selection.excluded(path);
+            const std::string target = installed_path(*package, path);
+            if (parents.count(path)) {
+                (excluded ? excluded_directories : directories).insert(target);
+                continue;
+            }
+            if (excluded) continue;
+            struct stat st {};
+            const std::string on_host = host_path(canonical(target));
+            const int error = lstat_ ? lstat_(on_host, st)
+                                     : (::lstat(on_host.c_str(), &st) == 0 ? 0 : errno);
+            if (error != 0) {
+                if (error != ENOENT && error != ENOTDIR)
+                    throw SystemError("cannot stat", on_host, error);
+                missing.insert(target);
+            } else if (S_ISDIR(st.st_mode)) {
+                directories.insert(target);
+            } else if (S_ISLNK(st.st_mode)) {
+                symlinks.insert(target);
+            } else {
+                files.insert(target);
+            }
+        }
+    }
+    // An excluded directory stays when something kept lies beneath it (a package's copyright).
+    std::set<std::string> kept;
+    for (const auto* set : {&directories, &files, &symlinks, &missing})
+        kept.insert(set->begin(), set->end());
+    for (const auto& dir : excluded_directories) {
+        const auto it = kept.lower_bound(dir + "/");
+        if (it != kept.end() && it->compare(0, dir.size() + 1, dir + "/") == 0)
+            directories.insert(dir);
+    }
+    return PackageFiles{{directories.begin(), directories.end()},
+                        {files.begin(), files.end()},
+                        {symlinks.begin(), symlinks.end()},
+                        {missing.begin(), missing.end()}};
+}
+
+}  // namespace ocitools

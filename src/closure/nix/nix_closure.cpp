@@ -1,0 +1,55 @@
+#include "closure/nix/nix_closure.h"
+
+#include <optional>
+
+#include "closure/nix/nix_db.h"
+#include "closure/nix/nix_store_scan.h"
+#include "base/error.h"
+
+namespace ocitools {
+
+NixReferences parse_nix_references(std::string_view value, std::string_view what) {
+    if (value == "auto") return NixReferences::Auto;
+    if (value == "db") return NixReferences::Db;
+    if (value == "scan") return NixReferences::Scan;
+    throw SpecError(std::string(what) + " " + quote(value) + ": expected auto, db or scan");
+}
+
+const char* to_string(NixReferences references) {
+    switch (references) {
+        case NixReferences::Auto:
+            return "auto";
+        case NixReferences::Db:
+            return "db";
+        case NixReferences::Scan:
+            return "scan";
+    }
+    return "?";
+}
+
+NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
+                       NixReferences references, const std::vector<StorePath>& roots,
+                       const Reporter& reporter) {
+    if (references != NixReferences::Scan) {
+        std::optional<NixDatabase> db;
+        try {
+            db.emplace(state_dir, store);
+            if (references == NixReferences::Auto) {
+                for (const auto& root : roots)
+                    if (!db->is_valid(root))
+                        throw NixDatabaseError("the Nix database " + quote(db->path()) +
+                                               " does not list " + quote(root.path()) +
+                                               " as valid");
+            }
+            return {db->closure(roots), NixReferences::Db};
+        } catch (const NixDatabaseError& e) {
+            if (references == NixReferences::Db) throw;
+            reporter.note(std::string(e.what()) + ": finding the references of the store paths " +
+                          "by scanning them");
+        }
+    }
+    StoreScan scan(store);
+    return {scan.closure(roots), NixReferences::Scan};
+}
+
+}  // namespace ocitools

@@ -1,0 +1,64 @@
+#include "roots/program_lookup.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "base/error.h"
+
+namespace ocitools {
+
+namespace {
+
+// Why `path` cannot be executed, or empty when it can.
+std::string not_executable_reason(const std::string& path) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return std::strerror(errno);
+    if (S_ISDIR(st.st_mode)) return "is a directory";
+    if (!S_ISREG(st.st_mode)) return "is not a regular file";
+    if ((st.st_mode & 0111) == 0) return "is not executable (no x permission bit)";
+    return {};
+}
+
+}  // namespace
+
+std::vector<std::string> search_path_dirs(const std::string& search_path) {
+    std::vector<std::string> dirs;
+    size_t start = 0;
+    while (start <= search_path.size()) {
+        size_t end = search_path.find(':', start);
+        if (end == std::string::npos) end = search_path.size();
+        std::string dir = search_path.substr(start, end - start);
+        start = end + 1;
+        // An empty or relative PATH entry means the current directory, which has no meaning
+        // for a container; skip it rather than copy whatever happens to be here.
+        if (!dir.empty() && dir[0] == '/') dirs.push_back(std::move(dir));
+    }
+    return dirs;
+}
+
+std::string find_program(const std::string& program, const std::string& search_path) {
+    if (program.find('/') != std::string::npos) {
+        if (program[0] != '/')
+            throw SpecError("program " + quote(program) +
+                            ": a path must be absolute (the container starts in \"/\"), or give a "
+                            "bare name to look up on PATH");
+        if (const auto why = not_executable_reason(program); !why.empty())
+            throw SpecError("program " + quote(program) + ": " + why);
+        return program;
+    }
+    std::string first_problem;
+    for (const auto& dir : search_path_dirs(search_path)) {
+        const std::string candidate = dir.back() == '/' ? dir + program : dir + "/" + program;
+        if (access(candidate.c_str(), F_OK) != 0) continue;
+        const auto why = not_executable_reason(candidate);
+        if (why.empty()) return candidate;
+        if (first_problem.empty()) first_problem = " (" + candidate + " " + why + ")";
+    }
+    throw SpecError("program " + quote(program) + ": not found on PATH " + quote(search_path) +
+                    first_problem);
+}
+
+}  // namespace ocitools

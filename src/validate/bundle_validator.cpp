@@ -1,0 +1,272 @@
+#include "validate/bundle_validator.h"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "closure/elf/file_tree.h"
+#include "roots/program_lookup.h"
+#include "validate/startup_check.h"
+#include "base/error.h"
+#include "fs/unique_fd.h"
+
+namespace ocitools {
+
+using nlohmann::json;
+
+bool is_semver(const std::string& version) {
+    // The regular expression semver.org gives for SemVer 2.0.0.
+    static const std::regex re(
+        R"(^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*))"
+        R"((?:-((?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*)(?:\.(?:0|[1-9]\d*|\d*[a-zA-Z-][0-9a-zA-Z-]*))*))?)"
+        R"((?:\+([0-9a-zA-Z-]+(?:\.[0-9a-zA-Z-]+)*))?$)");
+    return std::regex_match(version, re);
+}
+
+namespace {
+
+// The namespace types of config-linux.md.
+const std::set<std::string> kNamespaceTypes = {"pid", "network", "mount",  "ipc",
+                                               "uts", "user",    "cgroup", "time"};
+
+class Checker {
+  public:
+    explicit Checker(std::filesystem::path bundle) : bundle_(std::move(bundle)) {}
+
+    std::vector<std::string> run() {
+        const auto path = bundle_ / "config.json";
+        std::ifstream in(path);
+        if (!in) {
+            problem(path.string() + ": cannot read: " + std::strerror(errno));
+            return problems_;
+        }
+        std::stringstream text;
+        text << in.rdbuf();
+        json config;
+        try {
+            config = json::parse(text.str());
+        } catch (const json::exception& e) {
+            problem(path.string() + ": malformed JSON: " + e.what());
+            return problems_;
+        }
+        if (!config.is_object()) {
+            problem("config.json: the top level is not an object");
+            return problems_;
+        }
+        check_version(config);
+        check_root(config);
+        check_process(config);
+        check_mounts(config);
+        check_linux(config);
+        if (config.contains("platform"))
+            problem("platform: removed from the runtime spec in 1.0.0-rc6; runtimes ignore it");
+        if (config.contains("hostname")) {
+            if (!config["hostname"].is_string())
+                problem("hostname: must be a string");
+            else if (!has_namespace_ && !config["hostname"].get<std::string>().empty())
+                problem("hostname: set without a new uts namespace");
+        }
+        if (root_fd_ && args0_) check_runnable(config);
+        return problems_;
+    }
+
+  private:
+    void problem(std::string p) { problems_.push_back(std::move(p)); }
+
+    const json* field(const json& obj, const char* key, const std::string& where, bool required,
+                      json::value_t type, const char* type_name) {
+        if (!obj.contains(key)) {
+            if (required) problem(where + key + ": required");
+            return nullptr;
+        }
+        const json& v = obj[key];
+        const bool ok =
+            type == json::value_t::number_unsigned ? v.is_number_unsigned() : v.type() == type;
+        if (!ok) {
+            problem(where + key + ": must be " + type_name);
+            return nullptr;
+        }
+        return &v;
+    }
+
+    void check_version(const json& c) {
+        if (auto v = field(c, "ociVersion", "", true, json::value_t::string, "a string")) {
+            if (!is_semver(v->get<std::string>()))
+                problem("ociVersion: " + v->dump() + " is not a SemVer 2.0.0 version");
+        }
+    }
+
+    void check_root(const json& c) {
+        const json* root = field(c, "root", "", true, json::value_t::object, "an object");
+        if (!root) return;
+        field(*root, "readonly", "root.", false, json::value_t::boolean, "a boolean");
+        const json* p = field(*root, "path", "root.", true, json::value_t::string, "a string");
+        if (!p) return;
+        const std::string rel = p->get<std::string>();
+        const auto dir = rel.starts_with("/") ? std::filesystem::path(rel) : bundle_ / rel;
+        root_fd_.reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+        root_dir_ = dir;
+        if (!root_fd_) problem("root.path: " + dir.string() + ": " + std::strerror(errno));
+    }
+
+    void check_process(const json& c) {
+        const json* p = field(c, "process", "", false, json::value_t::object, "an object");
+        if (!p) return;
+        field(*p, "terminal", "process.", false, json::value_t::boolean, "a boolean");
+        if (auto args = field(*p, "args", "process.", true, json::value_t::array, "a list")) {
+            if (args->empty()) problem("process.args: must not be empty");
+            for (size_t i = 0; i < args->size(); ++i)
+                if (!(*args)[i].is_string())
+                    problem("process.args[" + std::to_string(i) + "]: must be a string");
+            if (!args->empty() && (*args)[0].is_string()) args0_ = (*args)[0].get<std::string>();
+        }
+        if (auto cwd = field(*p, "cwd", "process.", true, json::value_t::string, "a string")) {
+            cwd_ = cwd->get<std::string>();
+            if (!cwd_.starts_with("/")) problem("process.cwd: " + cwd->dump() + " is not absolute");
+        }
+        if (auto env = field(*p, "env", "process.", false, json::value_t::array, "a list")) {
+            for (size_t i = 0; i < env->size(); ++i) {
+                const json& e = (*env)[i];
+                if (!e.is_string() || e.get<std::string>().find('=') == std::string::npos)
+                    problem("process.env[" + std::to_string(i) +
+                            "]: must be a \"KEY=value\" string");
+                else if (e.get<std::string>().starts_with("PATH="))
+                    path_ = e.get<std::string>().substr(5);
+            }
+        }
+        if (auto user = field(*p, "user", "process.", true, json::value_t::object, "an object")) {
+            field(*user, "uid", "process.user.", true, json::value_t::number_unsigned,
+                  "a non-negative integer");
+            field(*user, "gid", "process.user.", true, json::value_t::number_unsigned,
+                  "a non-negative integer");
+        }
+    }
+
+    void check_mounts(const json& c) {
+        const json* mounts = field(c, "mounts", "", false, json::value_t::array, "a list");
+        if (!mounts) return;
+        for (size_t i = 0; i < mounts->size(); ++i) {
+            const json& m = (*mounts)[i];
+            const std::string where = "mounts[" + std::to_string(i) + "].";
+            if (!m.is_object()) {
+                problem("mounts[" + std::to_string(i) + "]: must be an object");
+                continue;
+            }
+            if (auto d = field(m, "destination", where, true, json::value_t::string, "a string"))
+                if (!d->get<std::string>().starts_with("/"))
+                    problem(where + "destination: " + d->dump() + " is not absolute");
+            field(m, "type", where, false, json::value_t::string, "a string");
+            field(m, "source", where, false, json::value_t::string, "a string");
+            if (auto o = field(m, "options", where, false, json::value_t::array, "a list"))
+                for (const auto& opt : *o)
+                    if (!opt.is_string()) problem(where + "options: must hold strings");
+        }
+    }
+
+    void check_linux(const json& c) {
+        const json* linux_obj = field(c, "linux", "", false, json::value_t::object, "an object");
+        if (!linux_obj) return;
+        const json* nss =
+            field(*linux_obj, "namespaces", "linux.", false, json::value_t::array, "a list");
+        if (!nss) return;
+        std::set<std::string> seen;
+        for (size_t i = 0; i < nss->size(); ++i) {
+            const std::string where = "linux.namespaces[" + std::to_string(i) + "].";
+            const json& ns = (*nss)[i];
+            if (!ns.is_object()) {
+                problem("linux.namespaces[" + std::to_string(i) + "]: must be an object");
+                continue;
+            }
+            const json* t = field(ns, "type", where, true, json::value_t::string, "a string");
+            if (!t) continue;
+            const std::string type = t->get<std::string>();
+            if (!kNamespaceTypes.count(type))
+                problem(where + "type: " + t->dump() + " is not a namespace type");
+            else if (!seen.insert(type).second)
+                problem(where + "type: " + t->dump() + " appears more than once");
+            if (type == "uts") has_namespace_ = true;
+            field(ns, "path", where, false, json::value_t::string, "a string");
+        }
+    }
+
+    // Open `path` inside the rootfs the way the container will see it.
+    UniqueFd open_in_root(const std::string& path) {
+        open_how how{};
+        how.flags = O_PATH | O_CLOEXEC;
+        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+        return UniqueFd(
+            static_cast<int>(syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how)));
+    }
+
+    // Why the file at `path` in the rootfs cannot be executed, or empty.
+    std::string exec_problem(const std::string& path) {
+        UniqueFd fd = open_in_root(path);
+        if (!fd) return std::strerror(errno);
+        struct stat st {};
+        if (fstat(fd.get(), &st) != 0) return std::strerror(errno);
+        if (!S_ISREG(st.st_mode)) return "not a regular file";
+        if ((st.st_mode & 0111) == 0) return "not executable";
+        return {};
+    }
+
+    void check_runnable(const json&) {
+        const std::string& program = *args0_;
+        const std::string search = path_.value_or(kDefaultPath);
+        std::string found;
+        if (program.find('/') != std::string::npos) {
+            found =
+                program.starts_with("/") ? program : (cwd_.empty() ? "/" : cwd_) + "/" + program;
+            if (auto why = exec_problem(found); !why.empty()) {
+                problem("process.args[0]: " + program + " in the rootfs: " + why);
+                return;
+            }
+        } else {
+            // runc looks a bare name up on the container's PATH (exec.LookPath in the container).
+            for (const auto& dir : search_path_dirs(search)) {
+                if (exec_problem(dir + "/" + program).empty()) {
+                    found = dir + "/" + program;
+                    break;
+                }
+            }
+            if (found.empty()) {
+                problem("process.args[0]: " + program +
+                        " is not an executable file on the container's PATH " + search);
+                return;
+            }
+        }
+        // Its interpreter chain and libraries, as ld.so and the kernel will look for them.
+        try {
+            check_startup(FileTree(root_dir_), found, search);
+        } catch (const Error& e) {
+            problem("process.args[0]: " + program + " would not start: " + e.what());
+        }
+    }
+
+    std::filesystem::path bundle_;
+    std::vector<std::string> problems_;
+    UniqueFd root_fd_;
+    std::filesystem::path root_dir_;
+    std::optional<std::string> args0_;
+    std::optional<std::string> path_;
+    std::string cwd_;
+    bool has_namespace_ = false;
+};
+
+}  // namespace
+
+std::vector<std::string> validate_bundle(const std::filesystem::path& bundle) {
+    return Checker(bundle).run();
+}
+
+}  // namespace ocitools

@@ -1,0 +1,23 @@
+// Will a program start in a tree? The checks `ocitools validate` runs inside a bundle's rootfs,
+// so a bundle that would fail with "not found" at start is reported with the missing file: the
+// program itself, its `#!` interpreter chain (and the program `#!/usr/bin/env` runs), and every
+// library ld.so would load, found with the rootfs's own ld.so.cache and directories.
+#pragma once
+
+#include <string>
+
+#include "closure/elf/file_tree.h"
+
+namespace ocitools {
+
+// Throws ClosureError (or FormatError / SystemError) naming what is missing or broken.
+// `program` is args[0]; `container_path` the PATH of the process.
+void check_startup(const FileTree& tree, const std::string& program,
+                   const std::string& container_path);
+
+// Find `name` along `search_path` inside `tree`: the first executable regular file. Empty when
+// none.
+std::string find_in_tree(const FileTree& tree, const std::string& name,
+                         const std::string& search_path);
+
+}  // namespace ocitools

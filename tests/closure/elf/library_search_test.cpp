@@ -1,0 +1,248 @@
+// LibrarySearch against ELF objects the test builds with the system compiler, so every rule of
+// ld.so(8) is checked on real files: RPATH inheritance, RUNPATH precedence and non-inheritance,
+// $ORIGIN, incompatible candidates, missing libraries.
+#include "closure/elf/library_search.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+
+#include "base/error.h"
+#include "test_support.h"
+
+namespace ocitools {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+using testing::write_text;
+
+bool have_compiler() {
+    return std::system("cc --version >/dev/null 2>&1") == 0;
+}
+
+void run(const std::string& command) {
+    ASSERT_EQ(std::system(command.c_str()), 0) << command;
+}
+
+class LibrarySearchTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        if (!have_compiler()) GTEST_SKIP() << "no C compiler";
+        write_text(dir_ / "src/dep.c", "int dep(void) { return 7; }\n");
+        write_text(dir_ / "src/a.c", "int dep(void);\nint a(void) { return dep() + 1; }\n");
+        write_text(dir_ / "src/main.c",
+                   "int a(void);\nint main(void) { return a() == 8 ? 0 : 1; }\n");
+    }
+
+    std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
+
+    // Build lib<name>.so (soname lib<name>.so) from src/<src>.c into <out_dir>, linked with -l
+    // flags from <link_dir>.
+    void library(const std::string& name, const std::string& src, const std::string& out_dir,
+                 const std::string& extra = "") {
+        fs::create_directories(dir_ / out_dir);
+        run("cc -shared -fPIC -o " + path(out_dir + "/lib" + name + ".so") + " -Wl,-soname,lib" +
+            name + ".so " + path("src/" + src + ".c") + " " + extra);
+    }
+    void program(const std::string& out, const std::string& extra) {
+        fs::create_directories((dir_ / out).parent_path());
+        run("cc -o " + path(out) + " " + path("src/main.c") + " " + extra);
+    }
+
+    LoadSet load(const std::string& rel) {
+        FileTree host("/");
+        LibrarySearch search(host);
+        return search.load(path(rel));
+    }
+
+    static bool has(const LoadSet& set, const std::string& file) {
+        return std::find(set.libraries.begin(), set.libraries.end(), file) != set.libraries.end();
+    }
+
+    ScratchDir dir_;
+};
+
+TEST_F(LibrarySearchTest, ProgramsRpathIsInheritedByLibrariesWithoutRunpath) {
+    library("dep", "dep", "x");
+    library("a", "a", "x", "-L" + path("x") + " -ldep");
+    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    const LoadSet set = load("bin/main");
+    EXPECT_EQ(set.interpreter.empty(), false);
+    EXPECT_TRUE(has(set, path("x/liba.so")));
+    EXPECT_TRUE(has(set, path("x/libdep.so")));  // found through main's RPATH
+}
+
+TEST_F(LibrarySearchTest, RunpathIsNotInherited) {
+    library("dep", "dep", "x");
+    library("a", "a", "x", "-L" + path("x") + " -ldep");
+    program("bin/main", "-L" + path("x") + " -la -Wl,--enable-new-dtags,-rpath," + path("x"));
+    EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
+                          path("x/liba.so") + " needs libdep.so, which is not found");
+}
+
+TEST_F(LibrarySearchTest, AnObjectsRunpathDisablesEveryRpath) {
+    // libdep.so exists in both directories; main has RPATH=first, liba has RUNPATH=second.
+    library("dep", "dep", "first");
+    library("dep", "dep", "second");
+    library("a", "a", "x",
+            "-L" + path("second") + " -ldep -Wl,--enable-new-dtags,-rpath," + path("second"));
+    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x") +
+                            ":" + path("first"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("second/libdep.so")));
+    EXPECT_FALSE(has(set, path("first/libdep.so")));
+
+    // Without liba's RUNPATH, main's RPATH applies and the first directory wins.
+    library("a", "a", "x", "-L" + path("second") + " -ldep");
+    const LoadSet inherited = load("bin/main");
+    EXPECT_TRUE(has(inherited, path("first/libdep.so")));
+    EXPECT_FALSE(has(inherited, path("second/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, OriginRunpathBeatsTheCache) {
+    // A library named like one in ld.so.cache (libz.so.1), shipped beside the program.
+    fs::create_directories(dir_ / "app/lib");
+    run("cc -shared -fPIC -o " + path("app/lib/libz.so.1") + " -Wl,-soname,libz.so.1 " +
+        path("src/dep.c"));
+    write_text(dir_ / "src/usez.c",
+               "int dep(void);\nint main(void) { return dep() == 7 ? 0 : 1; }\n");
+    fs::create_directories(dir_ / "app/bin");
+    run("cc -o " + path("app/bin/main") + " " + path("src/usez.c") + " " +
+        path("app/lib/libz.so.1") + " -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'");
+    const LoadSet set = load("app/bin/main");
+    ASSERT_EQ(set.libraries.size(), 2u);  // our libz.so.1, then libc.so.6
+    EXPECT_EQ(set.libraries[0], path("app/bin/../lib/libz.so.1"));
+    // And the program really runs with it.
+    run(path("app/bin/main"));
+}
+
+TEST_F(LibrarySearchTest, BracedTokensAndPlatform) {
+    library("dep", "dep", "app/lib/x86_64");
+    fs::create_directories(dir_ / "app/bin");
+    write_text(dir_ / "src/usedep.c",
+               "int dep(void);\nint main(void) { return dep() == 7 ? 0 : 1; }\n");
+    if (std::system("uname -m | grep -qx x86_64") != 0) GTEST_SKIP() << "x86_64 only";
+    run("cc -o " + path("app/bin/main") + " " + path("src/usedep.c") + " -L" +
+        path("app/lib/x86_64") +
+        " -ldep -Wl,--enable-new-dtags,-rpath,'${ORIGIN}/../lib/$PLATFORM'");
+    const LoadSet set = load("app/bin/main");
+    EXPECT_TRUE(has(set, path("app/bin/../lib/x86_64/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, IncompatibleCandidatesAreSkipped) {
+    // A 32-bit "libdep.so" comes first on the RPATH; ld.so skips it and so must we.
+    fs::create_directories(dir_ / "wrong");
+    std::string elf32(52, '\0');
+    elf32.replace(0, 4,
+                  "\x7f"
+                  "ELF");
+    elf32[4] = 1;    // ELFCLASS32
+    elf32[5] = 1;    // little endian
+    elf32[6] = 1;    // EV_CURRENT
+    elf32[16] = 3;   // ET_DYN
+    elf32[18] = 3;   // EM_386
+    elf32[20] = 1;   // e_version
+    elf32[40] = 52;  // e_ehsize
+    write_text(dir_ / "wrong/libdep.so", elf32);
+    library("dep", "dep", "right");
+    library("a", "a", "x", "-L" + path("right") + " -ldep");
+    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x") +
+                            ":" + path("wrong") + ":" + path("right"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("right/libdep.so")));
+    EXPECT_FALSE(has(set, path("wrong/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, MissingLibraryNamesObjectAndSoname) {
+    library("dep", "dep", "x");
+    library("a", "a", "x", "-L" + path("x") + " -ldep");
+    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    fs::remove(dir_ / "x/libdep.so");
+    EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
+                          path("x/liba.so") + " needs libdep.so, which is not found (searched " +
+                              path("x") + ":ld.so.cache:");
+}
+
+TEST_F(LibrarySearchTest, HwcapsVariantsAreKeptWithTheirBaseLibrary) {
+    if (std::system("uname -m | grep -qx x86_64") != 0) GTEST_SKIP() << "x86_64 only";
+    // In a search directory: lib/glibc-hwcaps/x86-64-v3/libdep.so shadows lib/libdep.so.
+    library("dep", "dep", "lib");
+    library("dep", "dep", "lib/glibc-hwcaps/x86-64-v3");
+    library("a", "a", "x",
+            "-L" + path("lib") + " -ldep -Wl,--enable-new-dtags,-rpath," + path("lib"));
+    program("bin/main", "-L" + path("x") + " -la -L" + path("lib") +
+                            " -Wl,--enable-new-dtags,-rpath," + path("x"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("lib/glibc-hwcaps/x86-64-v3/libdep.so")));
+    EXPECT_TRUE(has(set, path("lib/libdep.so")));
+}
+
+TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
+    // A small root of our own whose ld.so.cache ldconfig writes (`ldconfig -r`), holding a
+    // glibc-hwcaps entry and its base entry for the same soname.
+    if (std::system("uname -m | grep -qx x86_64") != 0 || access("/sbin/ldconfig", X_OK) != 0 ||
+        !fs::exists("/lib64/ld-linux-x86-64.so.2") || !have_compiler())
+        GTEST_SKIP();
+    ScratchDir dir;
+    const fs::path root = dir / "root";
+    fs::create_directories(root / "opt/lib/glibc-hwcaps/x86-64-v3");
+    fs::create_directories(root / "lib64");
+    fs::create_directories(root / "bin");
+    write_text(dir / "dep.c", "int dep(void) { return 7; }\n");
+    write_text(dir / "main.c", "int dep(void);\nint main(void) { return dep(); }\n");
+    run("cc -shared -fPIC -Wl,-soname,libdep.so.1 -o " + (root / "opt/lib/libdep.so.1").string() +
+        " " + (dir / "dep.c").string());
+    fs::copy_file(root / "opt/lib/libdep.so.1",
+                  root / "opt/lib/glibc-hwcaps/x86-64-v3/libdep.so.1");
+    fs::copy_file(fs::canonical("/lib64/ld-linux-x86-64.so.2"),
+                  root / "lib64/ld-linux-x86-64.so.2");
+    // libc, found by soname in /opt/lib through the cache too.
+    FileTree host("/");
+    LibrarySearch host_search(host);
+    const LoadSet ls = host_search.load("/usr/bin/env");
+    for (const auto& lib : ls.libraries)
+        if (lib.find("/libc.so.6") != std::string::npos)
+            fs::copy_file(fs::canonical(lib), root / "opt/lib/libc.so.6");
+    run("cc -o " + (root / "bin/main").string() + " " + (dir / "main.c").string() + " " +
+        (root / "opt/lib/libdep.so.1").string());
+    write_text(root / "etc/ld.so.conf", "/opt/lib\n");
+    run("/sbin/ldconfig -r " + root.string());
+
+    FileTree tree(root);
+    LibrarySearch search(tree);
+    const LoadSet set = search.load("/bin/main");
+    EXPECT_EQ(set.interpreter, "/lib64/ld-linux-x86-64.so.2");
+    const std::vector<std::string> want = {"/opt/lib/glibc-hwcaps/x86-64-v3/libdep.so.1",
+                                           "/opt/lib/libdep.so.1", "/opt/lib/libc.so.6"};
+    EXPECT_EQ(set.libraries, want);
+}
+
+TEST(LibrarySearch, SystemProgramUsesTheCache) {
+    if (access("/usr/bin/ls", X_OK) != 0) GTEST_SKIP();
+    FileTree host("/");
+    LibrarySearch search(host);
+    const LoadSet set = search.load("/usr/bin/ls");
+    EXPECT_FALSE(set.interpreter.empty());
+    const bool has_libc =
+        std::any_of(set.libraries.begin(), set.libraries.end(),
+                    [](const std::string& l) { return l.find("/libc.so.6") != std::string::npos; });
+    EXPECT_TRUE(has_libc);
+}
+
+TEST(LibrarySearch, CorruptAndTruncatedObjectsAreErrors) {
+    ScratchDir dir;
+    write_text(dir / "truncated", std::string("\x7f"
+                                              "ELF\x02\x01\x01",
+                                              7));
+    FileTree host("/");
+    LibrarySearch search(host);
+    EXPECT_THROW(search.load((dir / "truncated").string()), FormatError);
+    write_text(dir / "text", "hello");
+    EXPECT_ERROR_CONTAINS(search.load((dir / "text").string()), ClosureError, "not an ELF object");
+}
+
+}  // namespace
+}  // namespace ocitools

@@ -1,0 +1,55 @@
+#include "closure/script/shebang.h"
+
+#include <gtest/gtest.h>
+
+namespace ocitools {
+namespace {
+
+TEST(Shebang, InterpreterAndArgument) {
+    const auto sb = parse_shebang("#!/bin/sh -e\necho hi\n");
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(sb->interpreter, "/bin/sh");
+    EXPECT_EQ(sb->argument, "-e");
+    EXPECT_FALSE(sb->env_program);
+    const auto spaced = parse_shebang("#! \t/usr/bin/perl   -w -T  \r\n");
+    ASSERT_TRUE(spaced);
+    EXPECT_EQ(spaced->interpreter, "/usr/bin/perl");
+    EXPECT_EQ(spaced->argument, "-w -T");
+}
+
+TEST(Shebang, EnvForms) {
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env bash\n")->env_program, "bash");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S python3 -u\n")->env_program, "python3");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -Sperl -w\n")->env_program, "perl");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S -i LANG=C node --x\n")->env_program, "node");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S -u HOME ruby\n")->env_program, "ruby");
+    EXPECT_FALSE(parse_shebang("#!/usr/bin/env\n")->env_program);
+}
+
+TEST(Shebang, NotAScript) {
+    EXPECT_FALSE(
+        parse_shebang("\x7f"
+                      "ELF"));
+    EXPECT_FALSE(parse_shebang("#"));
+    EXPECT_FALSE(parse_shebang("#!   \n"));
+    EXPECT_FALSE(parse_shebang(""));
+}
+
+TEST(Shebang, OnlyTheKernelsBufferIsRead) {
+    const std::string longline = "#!/bin/" + std::string(300, 'x') + "\n";
+    const auto sb = parse_shebang(longline);
+    ASSERT_TRUE(sb);
+    EXPECT_EQ(sb->interpreter.size(), kShebangMax - 2);
+}
+
+TEST(Shebang, KnownInterpreters) {
+    EXPECT_TRUE(is_known_interpreter("/usr/bin/python3"));
+    EXPECT_TRUE(is_known_interpreter("python3.11"));
+    EXPECT_TRUE(is_known_interpreter("/usr/bin/perl"));
+    EXPECT_TRUE(is_known_interpreter("node"));
+    EXPECT_FALSE(is_known_interpreter("/bin/bash"));
+    EXPECT_FALSE(is_known_interpreter("/usr/bin/pythonic-tool"));
+}
+
+}  // namespace
+}  // namespace ocitools
