@@ -11,7 +11,6 @@
 #include <cstdio>
 
 #include "base/cancel.h"
-#include "roots/program_lookup.h"
 #include "base/error.h"
 #include "base/phase_time.h"
 #include "rootfs/etc_files.h"
@@ -87,7 +86,8 @@ void merge_mounts(std::vector<oci::Mount>& mounts, const std::vector<MountSpec>&
 
 }  // namespace
 
-oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec, const Closure& closure,
+oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec,
+                                      const std::vector<std::string>& env,
                                       const ConfigInputs& inputs) {
     oci::RuntimeConfig config = oci::default_config();
     const bool rootless = is_rootless(spec, inputs.builder);
@@ -96,14 +96,7 @@ oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec, const Closure& 
     auto& process = config.process;
     process.args = spec.args;
     process.terminal = spec.terminal;
-    std::string path = kDefaultPath;
-    if (!closure.extra_path_dir.empty()) path += ":" + closure.extra_path_dir;
-    process.env = {"PATH=" + path};
-    for (const auto& entry : spec.env) set_env(process.env, entry, "--env");
-    // A terminal needs TERM for anything curses-like; runc spec and podman set xterm.
-    if (spec.terminal && std::none_of(process.env.begin(), process.env.end(),
-                                      [](const std::string& e) { return e.starts_with("TERM="); }))
-        process.env.push_back("TERM=xterm");
+    process.env = env;
     process.cwd = spec.cwd.value_or("/");
 
     const ResolvedUser user =
@@ -264,7 +257,8 @@ namespace {
 
 // Write the bundle for `closure` in a temporary sibling of the output and rename it into place.
 void write_bundle(const ContainerSpec& spec, const BuildOptions& options,
-                  const Reporter& reporter, bool hardlink, bool exists, const Closure& closure) {
+                  const Reporter& reporter, bool hardlink, bool exists, const Roots& roots,
+                  const Closure& closure) {
     const fs::path& output = options.output;
     // Check the config before writing anything. A user name can only be looked up once the
     // rootfs is written, so it stands in as root here; the config is made again after that.
@@ -272,7 +266,7 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options,
                                             (spec.user->group && !parse_id(*spec.user->group)));
     ConfigInputs inputs{options.builder, std::nullopt};
     if (user_by_name) inputs.user = ResolvedUser{};
-    (void)runtime_config_for(spec, closure, inputs);
+    (void)runtime_config_for(spec, roots.env, inputs);
 
     throw_if_cancelled();
     TempDir temp(output);
@@ -306,7 +300,7 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options,
     // and `id` inside will see them; the minimal files are written where the closure has none.
     const EtcFiles etc = EtcFiles::read(writer);
     inputs.user = resolve_process_user(spec, etc.passwd, etc.group);
-    const oci::RuntimeConfig config = runtime_config_for(spec, closure, inputs);
+    const oci::RuntimeConfig config = runtime_config_for(spec, roots.env, inputs);
     etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
     // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
     for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
@@ -356,10 +350,11 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (stat(parent.c_str(), &st) != 0)
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
-    const Closure closure =
-        compute_closure(spec, options.host_search_path, reporter, options.closure);
+    const Roots roots = compute_roots(spec, options.host_search_path,
+                                      StoreDir(options.closure.store_dir), reporter);
+    const Closure closure = compute_closure(roots, reporter, options.closure);
     phase_done("closure");
-    write_bundle(spec, options, reporter, hardlink, exists, closure);
+    write_bundle(spec, options, reporter, hardlink, exists, roots, closure);
 }
 
 }  // namespace ocitools

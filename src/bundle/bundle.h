@@ -55,9 +55,11 @@ ResolvedUser resolve_process_user(const ContainerSpec& spec,
                                   const std::optional<std::string>& passwd,
                                   const std::optional<std::string>& group);
 
-// The runtime config for a checked spec and its closure. Throws SpecError for settings that
-// cannot work together (a non-root user or a uid=/gid= mount option in a rootless bundle).
-oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec, const Closure& closure,
+// The runtime config for a checked spec, whose process gets the environment `env` (the roots',
+// roots/roots.h). Throws SpecError for settings that cannot work together (a non-root user or a
+// uid=/gid= mount option in a rootless bundle).
+oci::RuntimeConfig runtime_config_for(const ContainerSpec& spec,
+                                      const std::vector<std::string>& env,
                                       const ConfigInputs& inputs = {});
 
 // Check the spec, compute the closure, write the bundle. Throws Error; nothing is left at the

@@ -23,12 +23,6 @@ namespace ocitools {
 
 namespace {
 
-bool on_path(const std::string& dir, const std::string& search_path) {
-    for (const auto& d : search_path_dirs(search_path))
-        if (d == dir || d == dir + "/") return true;
-    return false;
-}
-
 // The kernel follows at most this many nested `#!` interpreters (BINPRM's recursion limit is
 // 4 in Linux 5.x; we allow a little more and stop loops with the visited set anyway).
 constexpr int kMaxScriptDepth = 8;
@@ -65,20 +59,8 @@ class ClosureWalk {
           libraries_(host_),
           container_path_(std::move(container_path)) {}
 
-    // A store path named inside argument `index` ("--config=/nix/store/<hash>-x/etc/c").
-    void add_store_paths_in_argument(const std::string& arg, size_t index) {
-        for (auto& path : store_.find_in(arg)) {
-            struct stat st {};
-            if (lstat(path.path().c_str(), &st) != 0) {
-                if (errno == ENOENT)
-                    throw ClosureError("store path " + quote(path.path()) + ", named in argument " +
-                                       std::to_string(index) + " (" + quote(arg) +
-                                       "), does not exist");
-                throw SystemError("cannot stat store path", path.path(), errno);
-            }
-            store_roots_.insert(std::move(path));
-        }
-    }
+    // A store path named inside an argument ("--config=/nix/store/<hash>-x/etc/c").
+    void add_store_root(const StorePath& path) { store_roots_.insert(path); }
 
     // Add the Nix closure of every store path met, one StorePath entry each.
     void add_store_closure() {
@@ -323,51 +305,25 @@ ClosureOptions ClosureOptions::from_environment() {
     return options;
 }
 
-Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
-                        const Reporter& reporter, const ClosureOptions& options) {
-    if (spec.args.empty()) throw SpecError("key \"args\": the command is empty");
+Closure compute_closure(const Roots& roots, const Reporter& reporter,
+                        const ClosureOptions& options) {
     Closure closure;
-
-    const std::string& program = spec.args[0];
-    closure.program = find_program(program, host_search_path);
-    if (program.find('/') == std::string::npos) {
-        const std::string dir = closure.program.substr(0, closure.program.rfind('/'));
-        if (!on_path(dir, kDefaultPath)) closure.extra_path_dir = dir;
-    }
-    std::string container_path = kDefaultPath;
-    if (!closure.extra_path_dir.empty()) container_path += ":" + closure.extra_path_dir;
-
-    ClosureWalk walk(closure, reporter, container_path, options);
+    ClosureWalk walk(closure, reporter, roots.path, options);
     // The interpreter hint is for ELF mode: a package closure brings the modules.
-    if (options.package_closure || !spec.packages.empty()) walk.skip_interpreter_hint();
-    walk.hint_if_interpreter(program);
-    walk.add_root(closure.program, /*is_program=*/true);
-    for (size_t i = 0; i < spec.args.size(); ++i) walk.add_store_paths_in_argument(spec.args[i], i);
-
-    // Arguments naming existing regular files are data the command will open
-    // (`python3 /opt/app/main.py`). Directories are not: `ls -d /` must not copy the host.
-    for (size_t i = 1; i < spec.args.size(); ++i) {
-        const std::string& arg = spec.args[i];
-        if (arg.empty() || arg[0] != '/') continue;
-        struct stat st {};
-        if (stat(arg.c_str(), &st) != 0) continue;
-        if (S_ISREG(st.st_mode)) {
-            walk.add_root(arg, /*is_program=*/false);
-            reporter.note("including " + quote(arg) + " (named in the arguments)");
-        } else if (S_ISDIR(st.st_mode)) {
-            reporter.note("not including directory " + quote(arg) +
-                          " named in the arguments (use --include to copy it)");
-        }
-    }
-
-    for (const auto& path : spec.include) {
-        if (path.empty() || path[0] != '/')
-            throw SpecError("include " + quote(path) + ": must be an absolute host path");
-        walk.add_root(path, /*is_program=*/false);
-    }
-    walk.add_packages(spec.packages);
+    if (options.package_closure || !roots.packages.empty()) walk.skip_interpreter_hint();
+    walk.hint_if_interpreter(roots.program);
+    walk.add_root(roots.program, /*is_program=*/true);
+    for (const auto& store_path : roots.store_paths) walk.add_store_root(store_path.path);
+    for (const auto& root : roots.files) walk.add_root(root.path, /*is_program=*/false);
+    walk.add_packages(roots.packages);
     walk.add_store_closure();
     return closure;
+}
+
+Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
+                        const Reporter& reporter, const ClosureOptions& options) {
+    const Roots roots = compute_roots(spec, host_search_path, StoreDir(options.store_dir), reporter);
+    return compute_closure(roots, reporter, options);
 }
 
 }  // namespace ocitools

@@ -1,6 +1,5 @@
-// The closure walk: from a request to the plan of every host path the rootfs needs.
-// Roots are the program (args[0]), every other argument that is an absolute path to a regular
-// file, and each `include` path. Every root that is an ELF object or a `#!` script brings its
+// The closure walk: from the roots of a request (roots/roots.h) to the plan of every host path
+// the rootfs needs. Every root that is an ELF object or a `#!` script brings its
 // closure (interpreter, libraries, script interpreters); a directory root brings its files and
 // the closures of the ELF objects within. Resolvers (LibrarySearch, parse_shebang) only say what
 // a file needs; the walk adds it to the plan through HostPaths, which keeps symlinks.
@@ -20,7 +19,7 @@
 #include "closure/debian/package_closure.h"
 #include "plan/plan.h"
 #include "base/reporter.h"
-#include "spec/container_spec.h"
+#include "roots/roots.h"
 
 namespace ocitools {
 
@@ -43,10 +42,6 @@ struct ClosureOptions {
 
 struct Closure {
     Plan plan;
-    std::string program;  // the host path of args[0]
-    // Directory where a bare program name was found, when the container's default PATH lacks
-    // it: the container's PATH gets it appended so the name still resolves there.
-    std::string extra_path_dir;
     // Where the references of the store paths in the plan came from (Db or Scan); unset when
     // the closure holds no store path.
     std::optional<NixReferences> nix_references;
@@ -54,7 +49,11 @@ struct Closure {
     std::vector<std::string> packages;
 };
 
-// `host_search_path` is the host PATH used to find a bare program name.
+// The closure of `roots`. `#!/usr/bin/env NAME` finds NAME on roots.path, the container's PATH.
+Closure compute_closure(const Roots& roots, const Reporter& reporter,
+                        const ClosureOptions& options = ClosureOptions::from_environment());
+
+// compute_roots, then compute_closure, with the store directory of `options`.
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
                         const Reporter& reporter,
                         const ClosureOptions& options = ClosureOptions::from_environment());

@@ -142,6 +142,16 @@ from-flag kept
 0
 $(cap_status "" "$SPEC_CAPS" "$SPEC_CAPS" "$SPEC_CAPS" "")" "$(run_bundle "$WORK/spec")"
 
+# --- The user's PATH is the container's: `#!/usr/bin/env NAME` is found on it ---
+mkdir -p "$WORK/opt/bin" "$WORK/app"
+printf '#!%s sh\necho "foo ran from $0"\n' "$BB" > "$WORK/opt/bin/foo"
+printf '#!/usr/bin/env foo\n' > "$WORK/app/run"
+chmod 755 "$WORK/opt/bin/foo" "$WORK/app/run"
+"$OCITOOLS" build-container -o "$WORK/userpath" -e "PATH=$WORK/opt/bin:/usr/bin:/bin" -- "$WORK/app/run"
+check_bundle "$WORK/userpath"
+expect_eq "a #!/usr/bin/env program on the user's PATH" "foo ran from $WORK/opt/bin/foo" \
+    "$(run_bundle "$WORK/userpath")"
+
 # --- A terminal (runc needs one on its side: script(1) provides it) ---
 "$OCITOOLS" build-container -o "$WORK/tty" -t -- $BB sh -c 'tty; echo "TERM=$TERM"'
 check_bundle "$WORK/tty"
