@@ -76,47 +76,25 @@ rm -f "$WORK/out/.b.ocitools-tmp-999999-AAAAAA"; rm -rf "$B"
 # --- Interruption. A build big enough to interrupt: 400 files of 1 MiB.
 mkdir -p "$WORK/big"
 for i in $(seq 1 400); do head -c 1048576 /dev/urandom > "$WORK/big/f$i"; done
-wait_for_temp() {
-    for _ in $(seq 1 4000); do
-        compgen -G "$WORK/out/.b.ocitools-tmp-*" >/dev/null && return 0
-        kill -0 "$1" 2>/dev/null || return 1
-        sleep 0.002
-    done
-    return 1
-}
 for sig in TERM INT; do
-    "$OCITOOLS" build-container -o "$B" --include "$WORK/big" -- /bin/busybox true 2>"$WORK/sig.err" &
-    pid=$!
-    if wait_for_temp "$pid"; then
-        kill -"$sig" "$pid"
-        rc=0; wait "$pid" || rc=$?
-        if [ "$rc" -eq 0 ]; then
-            echo "note: the build finished before SIG$sig arrived"
-        else
-            expect_eq "SIG$sig: exit status 128+signal" "$((128 + $(kill -l "$sig")))" "$rc"
-            check "SIG$sig: nothing at the target" test ! -e "$B"
-            check "SIG$sig: the temporary directory is removed" test -z "$(ls -A "$WORK/out")"
-            expect_contains "SIG$sig: reported" "interrupted by signal" "$(cat "$WORK/sig.err")"
-        fi
-    else
-        wait "$pid" || true
-        echo "note: the build finished before it could be interrupted"
+    if stop_mid_build "$B" "$OCITOOLS" build-container -o "$B" --include "$WORK/big" -- /bin/busybox true; then
+        kill -"$sig" "$BUILD_PID"; kill -CONT "$BUILD_PID"
+        rc=0; wait "$BUILD_PID" || rc=$?
+        expect_eq "SIG$sig: exit status 128+signal" "$((128 + $(kill -l "$sig")))" "$rc"
+        check "SIG$sig: nothing at the target" test ! -e "$B"
+        check "SIG$sig: the temporary directory is removed" test -z "$(ls -A "$WORK/out")"
+        expect_contains "SIG$sig: reported" "interrupted by signal" "$(cat "$WORK/mid-build.err")"
     fi
     rm -rf "$B" "$WORK"/out/.b.ocitools-tmp-*
 done
 # SIGKILL: nothing at the target; the next build there succeeds and removes the dead temporary.
-"$OCITOOLS" build-container -o "$B" --include "$WORK/big" -- /bin/busybox true 2>/dev/null &
-pid=$!
-if wait_for_temp "$pid"; then
-    kill -KILL "$pid"; wait "$pid" 2>/dev/null || true
-    if compgen -G "$WORK/out/.b.ocitools-tmp-*" >/dev/null; then
-        check "SIGKILL: nothing at the target" test ! -e "$B"
-        "$OCITOOLS" build-container -o "$B" -- /bin/busybox true
-        check "the next build succeeds" test -f "$B/config.json"
-        expect_eq "and removes the dead build's temporary" "b" "$(ls -A "$WORK/out")"
-    fi
-else
-    wait "$pid" || true
+if stop_mid_build "$B" "$OCITOOLS" build-container -o "$B" --include "$WORK/big" -- /bin/busybox true; then
+    kill -KILL "$BUILD_PID"; wait "$BUILD_PID" 2>/dev/null || true
+    check "SIGKILL: the temporary is left" compgen -G "$WORK/out/.b.ocitools-tmp-*"
+    check "SIGKILL: nothing at the target" test ! -e "$B"
+    "$OCITOOLS" build-container -o "$B" -- /bin/busybox true
+    check "the next build succeeds" test -f "$B/config.json"
+    expect_eq "and removes the dead build's temporary" "b" "$(ls -A "$WORK/out")"
 fi
 rm -rf "$B"
 

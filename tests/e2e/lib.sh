@@ -175,6 +175,41 @@ run_bundle_rootless() {
     (cd "$1" && as_user timeout 60 runc --root "$RL_STATE" run "e2e-$$-$RUN_SEQ" </dev/null)
 }
 
+# stop_mid_build TARGET COMMAND...: start a build of TARGET in the background and freeze it
+# (SIGSTOP) while its temporary sibling exists and the target does not: the moment a signal or a
+# kill must find. Sets BUILD_PID; the caller sends its signal, then SIGCONT. Tries five builds; a
+# run where none was caught mid-way is a failure, never a skipped check.
+stop_mid_build() {
+    local target=$1 temp state
+    shift
+    temp="$(dirname "$target")/.$(basename "$target").ocitools-tmp-*"
+    for _ in 1 2 3 4 5; do
+        "$@" 2>"$WORK/mid-build.err" &
+        BUILD_PID=$!
+        for _ in $(seq 1 4000); do
+            if compgen -G "$temp" >/dev/null; then
+                kill -STOP "$BUILD_PID" 2>/dev/null || break
+                state=$(awk '{print $3}' "/proc/$BUILD_PID/stat" 2>/dev/null || echo gone)
+                while [ "$state" != T ] && [ "$state" != Z ] && [ "$state" != gone ]; do
+                    sleep 0.01
+                    state=$(awk '{print $3}' "/proc/$BUILD_PID/stat" 2>/dev/null || echo gone)
+                done
+                if [ "$state" = T ] && compgen -G "$temp" >/dev/null && [ ! -e "$target" ]; then
+                    return 0
+                fi
+                kill -CONT "$BUILD_PID" 2>/dev/null || true
+                break
+            fi
+            kill -0 "$BUILD_PID" 2>/dev/null || break
+            sleep 0.002
+        done
+        wait "$BUILD_PID" 2>/dev/null || true
+        rm -rf "$target"
+    done
+    fail "no build of $target could be caught mid-way (5 tries): make it bigger"
+    return 1
+}
+
 finish() {
     echo "$((CHECKS - FAILURES)) passed, $FAILURES failed"
     [ "$FAILURES" -eq 0 ]

@@ -71,7 +71,7 @@ if command -v script >/dev/null; then
     check "and is erased at the end" test "${out: -4}" == $'\r\e[K'
     check_bundle "$WORK/tty"
 else
-    echo "note: script(1) missing; the progress line on a terminal is not checked"
+    fail "script(1) (bsdutils) is missing: the progress line on a terminal cannot be checked"
 fi
 
 # --- -j: any number of threads writes the same tree ---
@@ -139,9 +139,9 @@ expect_eq "runc runs it" "$LS_I" "$(run_bundle "$WORK/shm")"
 setup_rootless_user
 cd "$RL" || exit 1
 if ! as_user unshare --user --map-root-user true 2>/dev/null; then
-    echo "note: $ROOTLESS_USER cannot create user namespaces on this kernel; rootless not checked"
+    fail "$ROOTLESS_USER cannot create user namespaces here: rootless hard links cannot be checked"
     finish
-    exit
+    exit 1
 fi
 # The user's file, on the output's filesystem, in a directory of theirs.
 as_user mkdir "$RL/own"
@@ -158,7 +158,7 @@ if [ "$(cat /proc/sys/fs/protected_hardlinks)" == 1 ]; then
     expect_eq "the rootfs belongs to the builder: no host file of root's reached it" "" \
         "$(find "$RL/link/rootfs" \( ! -user "$ROOTLESS_UID" -o ! -group "$ROOTLESS_GID" \) -print)"
 else
-    echo "note: fs.protected_hardlinks is off; root's files may be linked, the fallback is not checked"
+    fail "fs.protected_hardlinks is off here: the copy fallback for root's files cannot be checked"
 fi
 expect_eq "runc runs it rootless" "the user file" "$(run_bundle_rootless "$RL/link")"
 

@@ -21,15 +21,10 @@ build_test_store() {
     pass "built the test store: $app"
 }
 
-# Whether the CLI has the Nix flags yet (--store-dir, --nix-references).
-have_nix_flags() {
-    "$OCITOOLS" closure --help 2>&1 | grep -q -- '--nix-references'
-}
-
 # expect_nix_closure DESCRIPTION "ROOT..." OCITOOLS-CLOSURE-ARGS...: `ocitools closure ARGS`
 # prints exactly `nix-store -qR ROOTS` (sorted): with the database (auto finds it), by scanning
-# (auto without a database: NIX_STATE_DIR pointing where there is none), and, once the CLI has
-# the flag, with --nix-references db and scan.
+# (auto without a database: NIX_STATE_DIR pointing where there is none), and with
+# --nix-references db and scan.
 expect_nix_closure() {
     local what=$1 roots=$2 expected got err
     shift 2
@@ -47,16 +42,14 @@ expect_nix_closure() {
     else
         fail "$what: scan closure failed: $(cat "$err")"
     fi
-    if have_nix_flags; then
-        local mode
-        for mode in db scan; do
-            if got=$("$OCITOOLS" closure --nix-references "$mode" "$@" 2>"$err"); then
-                expect_eq "$what: closure --nix-references $mode = nix-store -qR" "$expected" "$got"
-            else
-                fail "$what: closure --nix-references $mode failed: $(cat "$err")"
-            fi
-        done
-    fi
+    local mode
+    for mode in db scan; do
+        if got=$("$OCITOOLS" closure --nix-references "$mode" "$@" 2>"$err"); then
+            expect_eq "$what: closure --nix-references $mode = nix-store -qR" "$expected" "$got"
+        else
+            fail "$what: closure --nix-references $mode failed: $(cat "$err")"
+        fi
+    done
 }
 
 # tree_listing PATH: every node beneath PATH (and PATH itself) with type, mode, mtime, size and

@@ -101,7 +101,7 @@ expect_eq "a non-root user's added capability is ambient" \
 MASKED_FILES="/proc/keys /proc/timer_list /proc/sched_debug /proc/kcore /proc/latency_stats"
 expected=""
 for p in $MASKED_FILES; do [ -e "$p" ] && expected+="$p 0"$'\n'; done
-[ -n "$expected" ] || echo "note: none of $MASKED_FILES exists here; masking is not checked"
+[ -n "$expected" ] || fail "none of $MASKED_FILES exists here: masking cannot be checked"
 "$OCITOOLS" build-container -o "$WORK/mask" --hostname box -- $BB sh -c \
     "for p in $MASKED_FILES; do [ -e \$p ] && echo \"\$p \$(wc -c < \$p)\"; done; ls -A /sys/firmware | wc -l
      echo other > /proc/sys/kernel/hostname 2>/dev/null && echo wrote || echo refused; hostname"
@@ -163,7 +163,7 @@ if command -v script >/dev/null; then
     expect_eq "--terminal gives the process a terminal and TERM" "/dev/pts/0
 TERM=xterm" "$out"
 else
-    echo "note: script(1) missing; the terminal run is not checked"
+    fail "script(1) (bsdutils) is missing: the terminal run cannot be checked"
 fi
 
 finish

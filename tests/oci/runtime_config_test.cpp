@@ -222,6 +222,11 @@ TEST(RuntimeConfig, RootlessRefusesWhatTheMappingCannotDo) {
     add_mount(spec.mounts, {"/t", "tmpfs", "tmpfs", {"uid=1000"}});
     EXPECT_ERROR_CONTAINS(runtime_config_for(spec, container_environment(spec)), SpecError,
                           "mount /t: option uid=1000 names an id a rootless bundle does not map");
+    // The mapping is size 1: container id 0 only, not 1 (the end of the range is exclusive).
+    spec.mounts.clear();
+    add_mount(spec.mounts, {"/t", "tmpfs", "tmpfs", {"gid=1"}});
+    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, container_environment(spec)), SpecError,
+                          "mount /t: option gid=1 names an id a rootless bundle does not map");
     spec.mounts.clear();
     add_mount(spec.mounts, {"/t", "tmpfs", "tmpfs", {"uid=0", "gid=0"}});
     EXPECT_NO_THROW(runtime_config_for(spec, container_environment(spec)));

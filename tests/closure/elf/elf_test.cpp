@@ -315,6 +315,17 @@ TEST(ElfSynthetic, NoProgramHeaders) {
     EXPECT_FALSE(elf.is_dynamic());
 }
 
+// e_phnum bounds the table: a program header after the last one counted is not read, even when
+// the file holds one there (an off-by-one would take this PT_DYNAMIC for the object's).
+TEST(ElfSynthetic, OnlyTheCountedProgramHeadersAreRead) {
+    ElfImage img = build_elf(full_spec(true, false, EM_X86_64));  // PT_INTERP, PT_LOAD, PT_DYNAMIC
+    img.put(img.e_phnum(), 2, 2);
+    const ElfFile elf = ElfFile::parse(img.bytes, "two");
+    EXPECT_EQ(elf.interpreter(), "/lib/ld.so.1");
+    EXPECT_FALSE(elf.soname());
+    EXPECT_TRUE(elf.needed().empty());
+}
+
 TEST(ElfSynthetic, ExtendedProgramHeaderCount) {
     // e_phnum == PN_XNUM: the count lives in sh_info of section header 0 (gABI).
     ElfImage img = build_elf(full_spec(true, false, EM_X86_64));

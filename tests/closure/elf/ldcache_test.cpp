@@ -5,6 +5,8 @@
 
 #include <elf.h>
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <unistd.h>
 
 #include <array>
@@ -378,17 +380,35 @@ TEST(LdCacheSynthetic, SingleByteCorruptionsNeverCrash) {
         CacheSpec spec = sample_spec();
         spec.layout = layout;
         const CacheImage img = build_cache(spec);
+        const LdCache original = LdCache::parse(img.bytes, "original");
+        size_t refused = 0;
         for (std::size_t i = 0; i < img.bytes.size(); ++i) {
             for (std::byte value :
                  {std::byte{0x00}, std::byte{0x03}, std::byte{0x80}, std::byte{0xff}}) {
                 std::vector<std::byte> copy = img.bytes;
                 copy[i] = value;
                 try {
-                    (void)LdCache::parse(copy, "mutant");
-                } catch (const FormatError&) {
+                    const LdCache cache = LdCache::parse(copy, "mutant");
+                    // What parses is a consistent cache: no more entries than the bytes hold,
+                    // strings from inside the image, and every entry found by its soname.
+                    EXPECT_LE(cache.entries().size(), copy.size() / 12) << "byte " << i;
+                    for (const auto& entry : cache.entries()) {
+                        EXPECT_LT(entry.soname.size() + entry.path.size(), copy.size());
+                        const auto found = cache.find(entry.soname);
+                        EXPECT_TRUE(std::any_of(found.begin(), found.end(), [&](const auto* e) {
+                            return *e == entry;
+                        })) << "byte " << i << ": " << entry.soname;
+                    }
+                    if (copy == img.bytes) {
+                        EXPECT_EQ(cache.entries(), original.entries());
+                    }
+                } catch (const FormatError& e) {
+                    ++refused;
+                    EXPECT_NE(std::string(e.what()).find("mutant"), std::string::npos) << e.what();
                 }
             }
         }
+        EXPECT_GT(refused, 0u);  // the parser does refuse corruptions
     }
 }
 

@@ -92,15 +92,30 @@ TEST_F(NixDatabaseTest, DatabaseWithoutNixTables) {
 
 TEST_F(NixDatabaseTest, TruncatedDatabase) {
     write_default_db(/*wal=*/false);
-    const auto size = fs::file_size(store.db_path());
-    fs::resize_file(store.db_path(), size / 2);
-    try {
+    std::vector<std::string> whole;
+    {
         NixDatabase db(store.state_dir(), dir);
-        (void)db.closure({store.store_path(1, "a")});
-        // A short file may still hold every page the query needs; then the answer is right.
-    } catch (const NixDatabaseError& e) {
-        EXPECT_NE(std::string(e.what()).find(store.db_path()), std::string::npos) << e.what();
+        whole = paths(db.closure({store.store_path(1, "a")}));
     }
+    ASSERT_EQ(whole.size(), 3u);
+    const auto size = fs::file_size(store.db_path());
+    // Every cut: an error naming the database, or (a short file may still hold every page the
+    // query needs) exactly the whole database's answer, never a wrong one. At least one cut must
+    // be refused, or this test checks nothing.
+    size_t refused = 0;
+    const std::string intact = testing::read_text(store.db_path());
+    for (const auto cut : {size / 2, size / 4, size - 1, std::uintmax_t{100}}) {
+        testing::write_text(store.db_path(), intact);
+        fs::resize_file(store.db_path(), cut);
+        try {
+            NixDatabase db(store.state_dir(), dir);
+            EXPECT_EQ(paths(db.closure({store.store_path(1, "a")})), whole) << "cut at " << cut;
+        } catch (const NixDatabaseError& e) {
+            ++refused;
+            EXPECT_NE(std::string(e.what()).find(store.db_path()), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_GT(refused, 0u);
 }
 
 TEST_F(NixDatabaseTest, PathOfAnotherStoreIsAnError) {

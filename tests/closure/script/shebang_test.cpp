@@ -24,6 +24,10 @@ TEST(Shebang, EnvForms) {
     EXPECT_EQ(parse_shebang("#!/usr/bin/env -S -i LANG=C node --x\n")->env_program, "node");
     EXPECT_EQ(parse_shebang("#!/usr/bin/env -S -u HOME ruby\n")->env_program, "ruby");
     EXPECT_FALSE(parse_shebang("#!/usr/bin/env\n")->env_program);
+    // Options that take a value: the value is not the program.
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S -C /srv python3\n")->env_program, "python3");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S --chdir /srv perl\n")->env_program, "perl");
+    EXPECT_EQ(parse_shebang("#!/usr/bin/env -S --unset HOME ruby\n")->env_program, "ruby");
 }
 
 TEST(Shebang, NotAScript) {
