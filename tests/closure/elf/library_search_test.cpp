@@ -210,6 +210,9 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
         (root / "opt/lib/libdep.so.1").string());
     write_text(root / "etc/ld.so.conf", "/opt/lib\n");
     run("/sbin/ldconfig -r " + root.string());
+    // A copy in a system directory, made after the cache: ld.so asks the cache first (ld.so(8)
+    // step 3 before step 4), so it is never the one loaded.
+    fs::copy_file(root / "opt/lib/libdep.so.1", root / "lib64/libdep.so.1");
 
     FileTree tree(root);
     LibrarySearch search(tree);
