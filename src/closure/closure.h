@@ -18,6 +18,7 @@
 
 #include "closure/nix/nix_closure.h"
 #include "closure/debian/package_closure.h"
+#include "fs/real_disk.h"
 #include "plan/plan.h"
 #include "base/reporter.h"
 #include "spec/container_spec.h"
@@ -54,9 +55,12 @@ struct Closure {
     std::vector<std::string> packages;
 };
 
-// `host_search_path` is the host PATH used to find a bare program name.
+// `host_search_path` is the host PATH used to find a bare program name. Every file of the host
+// is read from `host` (behind one cache for the call), except the Nix store's, which the
+// reference scan streams itself.
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
                         const Reporter& reporter,
-                        const ClosureOptions& options = ClosureOptions::from_environment());
+                        const ClosureOptions& options = ClosureOptions::from_environment(),
+                        const Disk& host = host_disk());
 
 }  // namespace ocitools

@@ -2,6 +2,7 @@
 // ld.so(8) is checked on real files: RPATH inheritance, RUNPATH precedence and non-inheritance,
 // $ORIGIN, incompatible candidates, missing libraries.
 #include "closure/elf/library_search.h"
+#include "fs/real_disk.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -53,7 +54,7 @@ class LibrarySearchTest : public ::testing::Test {
     }
 
     LoadSet load(const std::string& rel) {
-        FileTree host("/");
+        FileTree host(host_disk());
         LibrarySearch search(host);
         return search.load(path(rel));
     }
@@ -200,7 +201,7 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
     fs::copy_file(fs::canonical("/lib64/ld-linux-x86-64.so.2"),
                   root / "lib64/ld-linux-x86-64.so.2");
     // libc, found by soname in /opt/lib through the cache too.
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch host_search(host);
     const LoadSet ls = host_search.load("/usr/bin/env");
     for (const auto& lib : ls.libraries)
@@ -211,7 +212,8 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
     write_text(root / "etc/ld.so.conf", "/opt/lib\n");
     run("/sbin/ldconfig -r " + root.string());
 
-    FileTree tree(root);
+    const RootfsDisk rootfs(root);
+    FileTree tree(rootfs);
     LibrarySearch search(tree);
     const LoadSet set = search.load("/bin/main");
     EXPECT_EQ(set.interpreter, "/lib64/ld-linux-x86-64.so.2");
@@ -222,7 +224,7 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
 
 TEST(LibrarySearch, SystemProgramUsesTheCache) {
     if (access("/usr/bin/ls", X_OK) != 0) GTEST_SKIP();
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch search(host);
     const LoadSet set = search.load("/usr/bin/ls");
     EXPECT_FALSE(set.interpreter.empty());
@@ -237,7 +239,7 @@ TEST(LibrarySearch, CorruptAndTruncatedObjectsAreErrors) {
     write_text(dir / "truncated", std::string("\x7f"
                                               "ELF\x02\x01\x01",
                                               7));
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch search(host);
     EXPECT_THROW(search.load((dir / "truncated").string()), FormatError);
     write_text(dir / "text", "hello");
