@@ -2,6 +2,7 @@
 // ld.so(8) is checked on real files: RPATH inheritance, RUNPATH precedence and non-inheritance,
 // $ORIGIN, incompatible candidates, missing libraries.
 #include "closure/elf/library_search.h"
+#include "fs/memory_disk.h"
 #include "fs/real_disk.h"
 
 #include <gtest/gtest.h>
@@ -244,6 +245,19 @@ TEST(LibrarySearch, CorruptAndTruncatedObjectsAreErrors) {
     EXPECT_THROW(search.load((dir / "truncated").string()), FormatError);
     write_text(dir / "text", "hello");
     EXPECT_ERROR_CONTAINS(search.load((dir / "text").string()), ClosureError, "not an ELF object");
+}
+
+}  // namespace
+}  // namespace ocitools
+
+namespace ocitools {
+namespace {
+
+TEST(LibrarySearchOnADisk, ReadsTheTreesLdSoCacheThroughTheDisk) {
+    MemoryDisk disk;
+    disk.add_file("/etc/ld.so.cache", "not a cache at all");
+    const FileTree tree(disk);
+    EXPECT_ERROR_CONTAINS(LibrarySearch{tree}, FormatError, "/etc/ld.so.cache");
 }
 
 }  // namespace
