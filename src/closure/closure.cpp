@@ -18,6 +18,8 @@
 #include "closure/script/shebang.h"
 #include "base/error.h"
 #include "base/parallel.h"
+#include "fs/caching_disk.h"
+#include "fs/path.h"
 
 namespace ocitools {
 
@@ -29,16 +31,16 @@ constexpr int kMaxScriptDepth = 8;
 
 // `path`, then each symlink target it leads to, for finding the packages that own the way to a
 // file (/usr/bin/python3 is python3-minimal's, its target python3.11 python3.11-minimal's).
-std::vector<std::string> symlink_chain(std::string path) {
+std::vector<std::string> symlink_chain(const Disk& disk, std::string path) {
     std::vector<std::string> chain;
     for (int i = 0; i < 40; ++i) {
         chain.push_back(path);
         struct stat st {};
-        if (lstat(path.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) break;
-        std::error_code ec;
-        const auto target = std::filesystem::read_symlink(path, ec);
-        if (ec) break;
-        path = (target.is_absolute() ? target : std::filesystem::path(path).parent_path() / target)
+        std::string target;
+        if (disk.lstat(path, st) != 0 || !S_ISLNK(st.st_mode)) break;
+        if (disk.readlink(path, target) != 0) break;
+        const std::filesystem::path t(target);
+        path = (t.is_absolute() ? t : std::filesystem::path(path).parent_path() / t)
                    .lexically_normal()
                    .string();
     }
@@ -47,16 +49,18 @@ std::vector<std::string> symlink_chain(std::string path) {
 
 class ClosureWalk {
   public:
-    ClosureWalk(Closure& closure, const Reporter& reporter, std::string container_path,
-                const ClosureOptions& options)
-        : closure_(closure),
+    // Everything on the host is read from `disk`, which caches.
+    ClosureWalk(const Disk& disk, Closure& closure, const Reporter& reporter,
+                std::string container_path, const ClosureOptions& options)
+        : disk_(disk),
+          closure_(closure),
           reporter_(reporter),
           options_(options),
           store_(options.store_dir),
-          paths_(closure.plan, reporter,
+          paths_(disk, closure.plan, reporter,
                  [this](const std::string& path) { return claim_store_path(path); }),
-          host_("/"),
-          libraries_(host_),
+          files_(disk),
+          libraries_(files_),
           container_path_(std::move(container_path)) {}
 
     // A store path named inside an argument ("--config=/nix/store/<hash>-x/etc/c").
@@ -71,14 +75,14 @@ class ClosureWalk {
         closure_.nix_references = nix.used;
         for (const auto& path : nix.paths) {
             struct stat st {};
-            if (lstat(path.path().c_str(), &st) != 0) {
-                if (errno == ENOENT)
+            if (const int error = disk_.lstat(path.path(), st); error != 0) {
+                if (error == ENOENT)
                     throw ClosureError("store path " + quote(path.path()) +
                                        " is in the Nix closure but does not exist" +
                                        (nix.used == NixReferences::Db
                                             ? " (the Nix database lists it as valid)"
                                             : ""));
-                throw SystemError("cannot stat store path", path.path(), errno);
+                throw SystemError("cannot stat store path", disk_.shown(path.path()), error);
             }
             closure_.plan.add(PlanEntry{.path = path.path(),
                                         .kind = EntryKind::StorePath,
@@ -96,14 +100,12 @@ class ClosureWalk {
     // dependency is still found.
     void add_packages(const std::vector<std::string>& names) {
         if (names.empty() && owned_roots_.empty()) return;
-        DpkgDatabase db(options_.dpkg_admin_dir, {}, reporter_);
-        InstalledFiles installed(db);
-        installed.set_lstat(
-            [this](const std::string& path, struct stat& st) { return paths_.lstat(path, st); });
+        DpkgDatabase db(options_.dpkg_admin_dir, {}, reporter_, disk_);
+        InstalledFiles installed(db, disk_);
         PackageClosure packages(db);
         for (const auto& name : names) packages.add(name);
         for (const auto& root : owned_roots_)
-            for (const auto& path : symlink_chain(root))
+            for (const auto& path : symlink_chain(disk_, root))
                 for (const DpkgPackage* owner : installed.owners_of(path))
                     packages.add(*owner, root);
         for (const DpkgPackage* p : packages.packages())
@@ -120,7 +122,7 @@ class ClosureWalk {
         // sources and data (golang's 14,000 files) would find nothing.
         std::erase_if(regular, [this](const std::string& file) {
             struct stat st {};
-            if (paths_.lstat(file, st) == 0 && (st.st_mode & 0111) != 0) return false;
+            if (disk_.lstat(file, st) == 0 && (st.st_mode & 0111) != 0) return false;
             const std::string name = file.substr(file.rfind('/') + 1);
             for (size_t so = name.find(".so"); so != std::string::npos;
                  so = name.find(".so", so + 1))
@@ -136,7 +138,7 @@ class ClosureWalk {
         for (size_t begin = 0; begin < regular.size(); begin += kWindow) {
             throw_if_cancelled();
             const size_t end = std::min(regular.size(), begin + kWindow);
-            host_.prefetch({regular.begin() + static_cast<std::ptrdiff_t>(begin),
+            files_.prefetch({regular.begin() + static_cast<std::ptrdiff_t>(begin),
                             regular.begin() + static_cast<std::ptrdiff_t>(end)},
                            kShebangMax, jobs);
             for (size_t i = begin; i < end; ++i) {
@@ -184,7 +186,7 @@ class ClosureWalk {
     // Add what the file at `real_path` needs to run. Returns what it is.
     Kind analyse(const std::string& real_path, bool scripts, int depth) {
         if (auto it = analysed_.find(real_path); it != analysed_.end()) return it->second;
-        const FileTree::Head head = host_.inspect(real_path, kShebangMax);
+        const FileTree::Head head = files_.inspect(real_path, kShebangMax);
         if (head.elf) {
             analysed_.emplace(real_path, Kind::Elf);
             if (!head.elf->is_dynamic()) return Kind::Elf;
@@ -206,7 +208,7 @@ class ClosureWalk {
         if (interpreter[0] != '/')
             throw ClosureError("script " + quote(real_path) + ": its #! interpreter " +
                                quote(interpreter) + " is not an absolute path");
-        if (!host_.stat(interpreter))
+        if (!files_.stat(interpreter))
             throw ClosureError("script " + quote(real_path) + ": its #! interpreter " +
                                quote(interpreter) + " does not exist");
         add_program(interpreter, depth);
@@ -216,7 +218,7 @@ class ClosureWalk {
             const std::string& name = *shebang->env_program;
             std::string found;
             try {
-                found = find_program(name, container_path_);
+                found = find_program(name, container_path_, disk_);
             } catch (const SpecError&) {
                 throw ClosureError("script " + quote(real_path) + ": #!" + interpreter + " " +
                                    shebang->argument + ": " + quote(name) +
@@ -259,7 +261,7 @@ class ClosureWalk {
             auto store_path = store_.store_path_of(target);
             if (!store_path || store_roots_.count(*store_path)) continue;
             struct stat st {};
-            if (lstat(store_path->path().c_str(), &st) != 0) {
+            if (disk_.lstat(store_path->path(), st) != 0) {
                 reporter_.warn("symlink " + quote(entry->path) + " points into store path " +
                                quote(store_path->path()) + ", which does not exist");
                 continue;
@@ -280,13 +282,14 @@ class ClosureWalk {
     }
 
   private:
+    const Disk& disk_;
     Closure& closure_;
     const Reporter& reporter_;
     const ClosureOptions& options_;
     StoreDir store_;
     std::set<StorePath> store_roots_;
     HostPaths paths_;
-    FileTree host_;
+    FileTree files_;
     LibrarySearch libraries_;
     std::string container_path_;
     std::unordered_map<std::string, Kind> analysed_;  // each file is read once
@@ -306,9 +309,11 @@ ClosureOptions ClosureOptions::from_environment() {
 }
 
 Closure compute_closure(const Roots& roots, const Reporter& reporter,
-                        const ClosureOptions& options) {
+                        const ClosureOptions& options, const Disk& host) {
     Closure closure;
-    ClosureWalk walk(closure, reporter, roots.path, options);
+    // One cache for the whole build: each path is asked of the kernel once.
+    const CachingDisk disk(host);
+    ClosureWalk walk(disk, closure, reporter, roots.path, options);
     // The interpreter hint is for ELF mode: a package closure brings the modules.
     if (options.package_closure || !roots.packages.empty()) walk.skip_interpreter_hint();
     walk.hint_if_interpreter(roots.program);
@@ -321,9 +326,12 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
 }
 
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
-                        const Reporter& reporter, const ClosureOptions& options) {
-    const Roots roots = compute_roots(spec, host_search_path, StoreDir(options.store_dir), reporter);
-    return compute_closure(roots, reporter, options);
+                        const Reporter& reporter, const ClosureOptions& options,
+                        const Disk& host) {
+    const CachingDisk disk(host);
+    const Roots roots =
+        compute_roots(spec, host_search_path, StoreDir(options.store_dir), reporter, disk);
+    return compute_closure(roots, reporter, options, disk);
 }
 
 }  // namespace ocitools

@@ -17,6 +17,7 @@
 
 #include "closure/nix/nix_closure.h"
 #include "closure/debian/package_closure.h"
+#include "fs/real_disk.h"
 #include "plan/plan.h"
 #include "base/reporter.h"
 #include "roots/roots.h"
@@ -50,12 +51,16 @@ struct Closure {
 };
 
 // The closure of `roots`. `#!/usr/bin/env NAME` finds NAME on roots.path, the container's PATH.
+// Every file of the host is read from `host` (behind one cache for the call), except the Nix
+// store's, which the reference scan streams itself.
 Closure compute_closure(const Roots& roots, const Reporter& reporter,
-                        const ClosureOptions& options = ClosureOptions::from_environment());
+                        const ClosureOptions& options = ClosureOptions::from_environment(),
+                        const Disk& host = host_disk());
 
 // compute_roots, then compute_closure, with the store directory of `options`.
 Closure compute_closure(const ContainerSpec& spec, const std::string& host_search_path,
                         const Reporter& reporter,
-                        const ClosureOptions& options = ClosureOptions::from_environment());
+                        const ClosureOptions& options = ClosureOptions::from_environment(),
+                        const Disk& host = host_disk());
 
 }  // namespace ocitools

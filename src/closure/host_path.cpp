@@ -1,17 +1,11 @@
 #include "closure/host_path.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <deque>
 #include <memory>
 #include <vector>
 
-#include "fs/directory.h"
 #include "base/error.h"
-#include "fs/read_symlink.h"
 
 namespace ocitools {
 
@@ -34,30 +28,11 @@ std::deque<std::string> split(const std::string& path) {
 
 }  // namespace
 
-const HostPaths::Node* HostPaths::find_node(const std::string& path, int& error) {
-    if (auto it = nodes_.find(path); it != nodes_.end()) return &it->second;
-    Node n{};
-    if (::lstat(path.c_str(), &n.st) != 0) {
-        error = errno;  // not cached: an error ends the build
-        return nullptr;
-    }
-    if (S_ISLNK(n.st.st_mode)) n.target = read_symlink_at(AT_FDCWD, path, path);
-    return &nodes_.emplace(path, std::move(n)).first->second;
-}
-
-int HostPaths::lstat(const std::string& path, struct stat& st) {
-    int error = 0;
-    const Node* n = find_node(path, error);
-    if (!n) return error;
-    st = n->st;
-    return 0;
-}
-
-const HostPaths::Node& HostPaths::node(const std::string& path) {
-    int error = 0;
-    const Node* n = find_node(path, error);
-    if (!n) throw SystemError("cannot stat", path, error);
-    return *n;
+struct stat HostPaths::lstat(const std::string& path) {
+    struct stat st {};
+    if (const int error = disk_.lstat(path, st); error != 0)
+        throw SystemError("cannot stat", disk_.shown(path), error);
+    return st;
 }
 
 ResolvedPath HostPaths::resolve(const std::string& path) {
@@ -66,7 +41,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
     std::deque<std::string> todo = split(path);
     std::string current = "/";
     int links = 0;
-    const Node* at = &node("/");
+    struct stat at = lstat("/");
     while (!todo.empty()) {
         const std::string part = std::move(todo.front());
         todo.pop_front();
@@ -74,20 +49,19 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (part == "..") {
             // `current` holds no symlinks, so its lexical parent is its real parent.
             current = parent_path(current);
-            at = &node(current);
+            at = lstat(current);
             continue;
         }
-        if (!S_ISDIR(at->st.st_mode))
+        if (!S_ISDIR(at.st_mode))
             throw ClosureError(quote(path) + ": " + quote(current) + " is not a directory");
         const std::string next = join_path(current, part);
-        int error = 0;
-        const Node* found = find_node(next, error);
-        if (!found) {
+        struct stat found {};
+        if (const int error = disk_.lstat(next, found); error != 0) {
             if (error == ENOENT && next != path)
                 throw ClosureError(quote(path) + ": " + quote(next) + " does not exist");
-            throw SystemError("cannot stat", next, error);
+            throw SystemError("cannot stat", disk_.shown(next), error);
         }
-        if (!S_ISLNK(found->st.st_mode)) {
+        if (!S_ISLNK(found.st_mode)) {
             current = next;
             at = found;
             continue;
@@ -95,20 +69,20 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (++links > kMaxSymlinks)
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
-        const std::string& target = found->target;
+        const std::string target = disk_.read_link(next);
         if (!claimed(next))
             plan_.add(PlanEntry{.path = next,
                                 .kind = EntryKind::Symlink,
                                 .source = next,
                                 .link_target = target,
-                                .mode = found->st.st_mode & 07777,
-                                .mtime = found->st.st_mtim});
+                                .mode = found.st_mode & 07777,
+                                .mtime = found.st_mtim});
         auto parts = split(target);
         todo.insert(todo.begin(), parts.begin(), parts.end());
         if (!target.empty() && target[0] == '/') current = "/";
-        at = &node(current);
+        at = lstat(current);
     }
-    ResolvedPath result{current, at->st};
+    ResolvedPath result{current, at};
     resolved_.emplace(path, result);
     return result;
 }
@@ -128,7 +102,7 @@ void HostPaths::add_entry(const std::string& path, std::vector<std::string>* fil
     const ResolvedPath parent = resolve(slash == 0 ? "/" : path.substr(0, slash));
     const std::string real_path = join_path(parent.real_path, path.substr(slash + 1));
     if (claimed(real_path)) return;
-    add_node(real_path, node(real_path).st, files);
+    add_node(real_path, lstat(real_path), files);
 }
 
 void HostPaths::add_node(const std::string& real_path, const struct stat& st,
@@ -144,12 +118,10 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
         entry.kind = EntryKind::Directory;
     } else if (S_ISLNK(st.st_mode)) {
         entry.kind = EntryKind::Symlink;
-        const auto known = nodes_.find(real_path);
-        entry.link_target = known != nodes_.end() ? known->second.target
-                                                  : read_symlink_at(AT_FDCWD, real_path, real_path);
+        entry.link_target = disk_.read_link(real_path);
         // Kept as it is, dangling or not (the container may mount its target); but say so.
         struct stat target {};
-        if (stat(real_path.c_str(), &target) != 0 && (errno == ENOENT || errno == ENOTDIR))
+        if (const int error = disk_.stat(real_path, target); error == ENOENT || error == ENOTDIR)
             reporter_.warn("keeping dangling symlink " + quote(real_path) + " -> " +
                            quote(entry.link_target) + " (its target does not exist)");
     } else if (!S_ISREG(st.st_mode)) {
@@ -168,17 +140,11 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
     while (!stack.empty()) {
         const std::string dir = std::move(stack.back());
         stack.pop_back();
-        DirHandle d(opendir(dir.c_str()), closedir);
-        if (!d) throw SystemError("cannot read directory", dir, errno);
-        for (const auto& name : entry_names(d.get(), dir)) {
-            const std::string child = join_path(dir, name);
+        for (const DirEntry& entry : disk_.list_directory(dir)) {
+            const std::string child = join_path(dir, entry.name);
             if (claimed(child)) continue;
-            // Not cached: a tree's entries are met once, and a large tree would make the cache
-            // the biggest thing in memory.
-            struct stat st {};
-            if (::lstat(child.c_str(), &st) != 0) throw SystemError("cannot stat", child, errno);
-            add_node(child, st, files);
-            if (S_ISDIR(st.st_mode)) stack.push_back(child);
+            add_node(child, entry.st, files);
+            if (S_ISDIR(entry.st.st_mode)) stack.push_back(child);
         }
     }
 }

@@ -11,6 +11,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "fs/disk.h"
 #include "fs/path.h"
 #include "plan/plan.h"
 #include "base/reporter.h"
@@ -28,8 +29,10 @@ class HostPaths {
     // entry): when `claim` returns true for a path, nothing is added for it or beneath it.
     using Claim = std::function<bool(const std::string& path)>;
 
-    explicit HostPaths(Plan& plan, const Reporter& reporter, Claim claim = {})
-        : plan_(plan), reporter_(reporter), claim_(std::move(claim)) {}
+    // Paths are read from `disk`, which should cache (CachingDisk): a closure meets "/", "/usr"
+    // and "/usr/lib" thousands of times.
+    HostPaths(const Disk& disk, Plan& plan, const Reporter& reporter, Claim claim = {})
+        : disk_(disk), plan_(plan), reporter_(reporter), claim_(std::move(claim)) {}
 
     // Resolve an absolute host path, adding the symlinks on the way (unless claimed) to the
     // plan. Throws ClosureError / SystemError naming the path when it or a component is missing
@@ -47,28 +50,18 @@ class HostPaths {
     // Symlinks on the way to its parent are kept as usual. Regular files go to `files`.
     void add_entry(const std::string& path, std::vector<std::string>* files = nullptr);
 
-    // lstat(2) of a host path, from the cache: 0, or the errno.
-    int lstat(const std::string& path, struct stat& st);
-
   private:
-    // What lstat(2) (and, for a symlink, readlink(2)) said of a host path. Each path is asked
-    // once per build: a closure meets "/", "/usr" and "/usr/lib" thousands of times.
-    struct Node {
-        struct stat st;
-        std::string target;  // symlinks only
-    };
-    const Node& node(const std::string& path);  // throws SystemError naming the path
-    const Node* find_node(const std::string& path, int& error);
+    struct stat lstat(const std::string& path);  // throws SystemError naming the path
 
     void add_tree(const std::string& real_dir, std::vector<std::string>* files);
     void add_node(const std::string& real_path, const struct stat& st,
                   std::vector<std::string>* files);
     bool claimed(const std::string& path) const { return claim_ && claim_(path); }
 
+    const Disk& disk_;
     Plan& plan_;
     const Reporter& reporter_;
     Claim claim_;
-    std::unordered_map<std::string, Node> nodes_;
     std::unordered_map<std::string, ResolvedPath> resolved_;  // never resolved twice
 };
 

@@ -1,9 +1,7 @@
 #include "roots/program_lookup.h"
 
 #include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cstring>
 
 #include "base/error.h"
@@ -13,9 +11,9 @@ namespace ocitools {
 namespace {
 
 // Why `path` cannot be executed, or empty when it can.
-std::string not_executable_reason(const std::string& path) {
+std::string not_executable_reason(const Disk& disk, const std::string& path) {
     struct stat st {};
-    if (stat(path.c_str(), &st) != 0) return std::strerror(errno);
+    if (const int error = disk.stat(path, st); error != 0) return std::strerror(error);
     if (S_ISDIR(st.st_mode)) return "is a directory";
     if (!S_ISREG(st.st_mode)) return "is not a regular file";
     if ((st.st_mode & 0111) == 0) return "is not executable (no x permission bit)";
@@ -39,21 +37,23 @@ std::vector<std::string> search_path_dirs(const std::string& search_path) {
     return dirs;
 }
 
-std::string find_program(const std::string& program, const std::string& search_path) {
+std::string find_program(const std::string& program, const std::string& search_path,
+                         const Disk& disk) {
     if (program.find('/') != std::string::npos) {
         if (program[0] != '/')
             throw SpecError("program " + quote(program) +
                             ": a path must be absolute (the container starts in \"/\"), or give a "
                             "bare name to look up on PATH");
-        if (const auto why = not_executable_reason(program); !why.empty())
+        if (const auto why = not_executable_reason(disk, program); !why.empty())
             throw SpecError("program " + quote(program) + ": " + why);
         return program;
     }
     std::string first_problem;
     for (const auto& dir : search_path_dirs(search_path)) {
         const std::string candidate = dir.back() == '/' ? dir + program : dir + "/" + program;
-        if (access(candidate.c_str(), F_OK) != 0) continue;
-        const auto why = not_executable_reason(candidate);
+        struct stat st {};
+        if (disk.stat(candidate, st) != 0) continue;  // access(F_OK): what execvp(3) skips
+        const auto why = not_executable_reason(disk, candidate);
         if (why.empty()) return candidate;
         if (first_problem.empty()) first_problem = " (" + candidate + " " + why + ")";
     }

@@ -4,6 +4,8 @@
 #include <string>
 #include <vector>
 
+#include "fs/real_disk.h"
+
 namespace ocitools {
 
 // The PATH a container gets when the user sets none (the one runc, docker and podman use).
@@ -15,7 +17,9 @@ std::vector<std::string> search_path_dirs(const std::string& search_path);
 
 // Find `program` on the host: a name with a '/' must be an absolute path; a bare name is
 // searched in the directories of `search_path` (a PATH value). The result is an executable
-// regular file (symlinks followed for the check). Throws SpecError naming the program.
-std::string find_program(const std::string& program, const std::string& search_path);
+// regular file (symlinks followed for the check), as `disk` sees it. Throws SpecError naming the
+// program.
+std::string find_program(const std::string& program, const std::string& search_path,
+                         const Disk& disk = host_disk());
 
 }  // namespace ocitools

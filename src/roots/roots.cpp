@@ -3,7 +3,6 @@
 #include <sys/stat.h>
 
 #include <algorithm>
-#include <cerrno>
 
 #include "base/error.h"
 #include "roots/program_lookup.h"
@@ -38,7 +37,7 @@ std::vector<std::string> container_environment(const ContainerSpec& spec,
 }
 
 Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_path,
-                    const StoreDir& store_dir, const Reporter& reporter) {
+                    const StoreDir& store_dir, const Reporter& reporter, const Disk& disk) {
     if (spec.args.empty()) throw SpecError("key \"args\": the command is empty");
     Roots roots;
 
@@ -48,9 +47,9 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
     const std::string& program = spec.args[0];
     std::string program_dir;
     if (const std::string* user_path = env_value(spec.env, "PATH")) {
-        roots.program = find_program(program, user_path->substr(5));
+        roots.program = find_program(program, user_path->substr(5), disk);
     } else {
-        roots.program = find_program(program, host_search_path);
+        roots.program = find_program(program, host_search_path, disk);
         if (program.find('/') == std::string::npos) {
             const std::string dir = roots.program.substr(0, roots.program.rfind('/'));
             if (!on_path(dir, kDefaultPath)) program_dir = dir;
@@ -62,12 +61,12 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
     for (size_t i = 0; i < spec.args.size(); ++i)
         for (auto& store_path : store_dir.find_in(spec.args[i])) {
             struct stat st {};
-            if (lstat(store_path.path().c_str(), &st) != 0) {
-                if (errno == ENOENT)
+            if (const int error = disk.lstat(store_path.path(), st); error != 0) {
+                if (error == ENOENT)
                     throw ClosureError("store path " + quote(store_path.path()) +
                                        ", named in argument " + std::to_string(i) + " (" +
                                        quote(spec.args[i]) + "), does not exist");
-                throw SystemError("cannot stat store path", store_path.path(), errno);
+                throw SystemError("cannot stat store path", disk.shown(store_path.path()), error);
             }
             roots.store_paths.push_back({std::move(store_path),
                                          "named in argument " + std::to_string(i)});
@@ -79,7 +78,7 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
         const std::string& arg = spec.args[i];
         if (arg.empty() || arg[0] != '/') continue;
         struct stat st {};
-        if (stat(arg.c_str(), &st) != 0) continue;
+        if (disk.stat(arg, st) != 0) continue;
         if (S_ISREG(st.st_mode)) {
             roots.files.push_back({arg, "argument " + std::to_string(i)});
             reporter.note("including " + quote(arg) + " (named in the arguments)");

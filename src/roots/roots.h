@@ -8,6 +8,7 @@
 
 #include "base/reporter.h"
 #include "closure/nix/nix_store_path.h"
+#include "fs/real_disk.h"
 #include "spec/container_spec.h"
 
 namespace ocitools {
@@ -43,8 +44,9 @@ std::vector<std::string> container_environment(const ContainerSpec& spec,
 // up: on the user's PATH (`--env PATH=...`) when set; otherwise on `host_search_path`, and the
 // directory where it is found is appended to the default PATH when that lacks it.
 // Store paths named in arguments are found in `store_dir`. Throws SpecError or ClosureError
-// naming the argument or path.
+// naming the argument or path. The host is read through `disk`.
 Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_path,
-                    const StoreDir& store_dir, const Reporter& reporter);
+                    const StoreDir& store_dir, const Reporter& reporter,
+                    const Disk& disk = host_disk());
 
 }  // namespace ocitools

@@ -1,10 +1,6 @@
 #include "validate/bundle_validator.h"
 
-#include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
@@ -15,11 +11,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "closure/elf/file_tree.h"
 #include "roots/program_lookup.h"
 #include "validate/startup_check.h"
 #include "base/error.h"
-#include "fs/unique_fd.h"
+#include "fs/real_disk.h"
 
 namespace ocitools {
 
@@ -77,7 +72,7 @@ class Checker {
             else if (!has_namespace_ && !config["hostname"].get<std::string>().empty())
                 problem("hostname: set without a new uts namespace");
         }
-        if (root_fd_ && args0_) check_runnable(config);
+        if (rootfs_ && args0_) check_runnable(config);
         return problems_;
     }
 
@@ -115,9 +110,11 @@ class Checker {
         if (!p) return;
         const std::string rel = p->get<std::string>();
         const auto dir = rel.starts_with("/") ? std::filesystem::path(rel) : bundle_ / rel;
-        root_fd_.reset(open(dir.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-        root_dir_ = dir;
-        if (!root_fd_) problem("root.path: " + dir.string() + ": " + std::strerror(errno));
+        try {
+            rootfs_.emplace(dir);
+        } catch (const SystemError& e) {
+            problem("root.path: " + dir.string() + ": " + std::strerror(e.code()));
+        }
     }
 
     void check_process(const json& c) {
@@ -200,21 +197,11 @@ class Checker {
         }
     }
 
-    // Open `path` inside the rootfs the way the container will see it.
-    UniqueFd open_in_root(const std::string& path) {
-        open_how how{};
-        how.flags = O_PATH | O_CLOEXEC;
-        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-        return UniqueFd(
-            static_cast<int>(syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how)));
-    }
-
-    // Why the file at `path` in the rootfs cannot be executed, or empty.
+    // Why the file at `path` in the rootfs cannot be executed, or empty. The rootfs is seen the
+    // way the container will see it (RootfsDisk).
     std::string exec_problem(const std::string& path) {
-        UniqueFd fd = open_in_root(path);
-        if (!fd) return std::strerror(errno);
         struct stat st {};
-        if (fstat(fd.get(), &st) != 0) return std::strerror(errno);
+        if (const int error = rootfs_->stat(path, st); error != 0) return std::strerror(error);
         if (!S_ISREG(st.st_mode)) return "not a regular file";
         if ((st.st_mode & 0111) == 0) return "not executable";
         return {};
@@ -247,7 +234,7 @@ class Checker {
         }
         // Its interpreter chain and libraries, as ld.so and the kernel will look for them.
         try {
-            check_startup(FileTree(root_dir_), found, search);
+            check_startup(*rootfs_, found, search);
         } catch (const Error& e) {
             problem("process.args[0]: " + program + " would not start: " + e.what());
         }
@@ -255,8 +242,7 @@ class Checker {
 
     std::filesystem::path bundle_;
     std::vector<std::string> problems_;
-    UniqueFd root_fd_;
-    std::filesystem::path root_dir_;
+    std::optional<RootfsDisk> rootfs_;
     std::optional<std::string> args0_;
     std::optional<std::string> path_;
     std::string cwd_;

@@ -6,6 +6,7 @@
 #include "roots/program_lookup.h"
 #include "closure/script/shebang.h"
 #include "base/error.h"
+#include "fs/caching_disk.h"
 
 namespace ocitools {
 
@@ -51,8 +52,10 @@ std::string find_in_tree(const FileTree& tree, const std::string& name,
     return {};
 }
 
-void check_startup(const FileTree& tree, const std::string& program,
+void check_startup(const Disk& rootfs, const std::string& program,
                    const std::string& container_path) {
+    const CachingDisk disk(rootfs);
+    const FileTree tree(disk);
     LibrarySearch libraries(tree);
     check_file(tree, libraries, program, container_path, 0);
 }

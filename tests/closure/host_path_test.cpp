@@ -1,4 +1,5 @@
 #include "closure/host_path.h"
+#include "fs/real_disk.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -38,7 +39,7 @@ TEST(HostPaths, SymlinksOnTheWayBecomeSymlinkEntries) {
     fs::create_symlink("tool-1.0", dir / "usr/bin/tool");
     Plan plan;
     Reporter quiet;
-    HostPaths paths(plan, quiet);
+    HostPaths paths(host_disk(), plan, quiet);
     const ResolvedPath r = paths.add(root + "/bin/tool");
     EXPECT_EQ(r.real_path, root + "/usr/bin/tool-1.0");
     EXPECT_EQ(paths_of(plan), (std::vector<std::string>{root + "/bin", root + "/usr/bin/tool",
@@ -57,7 +58,7 @@ TEST(HostPaths, AbsoluteSymlinkAndDotDot) {
     fs::create_symlink(root + "/data", dir / "a/b/abs");  // absolute target
     Plan plan;
     Reporter quiet;
-    HostPaths paths(plan, quiet);
+    HostPaths paths(host_disk(), plan, quiet);
     EXPECT_EQ(paths.add(root + "/a/b/abs/../data/./file").real_path, root + "/data/file");
     EXPECT_TRUE(plan.contains(root + "/a/b/abs"));
 }
@@ -68,7 +69,7 @@ TEST(HostPaths, SymlinkLoopIsAnErrorNotAHang) {
     fs::create_symlink("loop1", dir / "loop2");
     Plan plan;
     Reporter quiet;
-    HostPaths paths(plan, quiet);
+    HostPaths paths(host_disk(), plan, quiet);
     EXPECT_ERROR_CONTAINS(paths.add((dir / "loop1").string()), ClosureError,
                           "too many levels of symbolic links");
 }
@@ -77,7 +78,7 @@ TEST(HostPaths, MissingPathIsNamed) {
     ScratchDir dir;
     Plan plan;
     Reporter quiet;
-    HostPaths paths(plan, quiet);
+    HostPaths paths(host_disk(), plan, quiet);
     EXPECT_ERROR_CONTAINS(paths.add((dir / "nope/x").string()), ClosureError,
                           (dir / "nope").string() + " does not exist");
 }
@@ -90,7 +91,7 @@ TEST(HostPaths, DirectoryIsCopiedRecursivelyWithoutFollowingSymlinks) {
     fs::create_symlink("/", dir / "tree/sub/host-root");
     Plan plan;
     Reporter quiet;
-    HostPaths paths(plan, quiet);
+    HostPaths paths(host_disk(), plan, quiet);
     paths.add(root + "/tree");
     EXPECT_EQ(paths_of(plan),
               (std::vector<std::string>{root + "/tree", root + "/tree/a.txt", root + "/tree/sub",

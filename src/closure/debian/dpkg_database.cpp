@@ -1,15 +1,12 @@
 #include "closure/debian/dpkg_database.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
 #include <optional>
 
-#include "fs/unique_fd.h"
 
 namespace ocitools {
 
@@ -17,34 +14,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// ---------------------------------------------------------------------------------------------
-// Reading files.
-
-// The whole file, or nullopt when it does not exist and `missing_ok`. Throws SystemError. Read
-// into a buffer of the file's size: growing one would touch twice the memory, and on a virtual
-// machine each page touched the first time costs more than reading it.
-std::optional<std::string> read_file(const fs::path& path, bool missing_ok) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY));
-    if (!fd) {
-        if (missing_ok && errno == ENOENT) return std::nullopt;
-        throw SystemError("cannot open", path, errno);
-    }
-    struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) throw SystemError("cannot stat", path, errno);
-    std::string text;
-    text.resize(static_cast<size_t>(std::max<off_t>(st.st_size, 0)) + 1);  // +1: see the end
-    size_t done = 0;
-    for (;;) {
-        if (done == text.size()) text.resize(text.size() * 2);  // it grew meanwhile
-        const ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) throw SystemError("cannot read", path, errno);
-        if (n == 0) break;
-        done += static_cast<size_t>(n);
-    }
-    text.resize(done);
-    return text;
-}
+// dpkg's files are read whole; none comes near this (a status file of 5,000 packages is 10 MB),
+// and a bigger one is not a dpkg database.
+constexpr size_t kMaxDatabaseFile = size_t{1} << 30;
 
 // Calls `line(text, number)` for each line, without its newline; a final newline does not start
 // another line.
@@ -516,8 +488,10 @@ std::string DpkgPackage::binary_package() const {
     return multi_arch == MultiArch::Same ? name + ":" + architecture : name;
 }
 
-DpkgDatabase::DpkgDatabase(fs::path admin_dir, std::string native_architecture, Reporter reporter)
-    : admin_dir_(std::move(admin_dir)),
+DpkgDatabase::DpkgDatabase(fs::path admin_dir, std::string native_architecture, Reporter reporter,
+                           const Disk& disk)
+    : disk_(disk),
+      admin_dir_(std::move(admin_dir)),
       native_(std::move(native_architecture)),
       reporter_(std::move(reporter)) {
     read_status();
@@ -531,6 +505,10 @@ DpkgDatabase::DpkgDatabase(fs::path admin_dir, std::string native_architecture, 
     }
 }
 
+std::optional<std::string> DpkgDatabase::read_file(const fs::path& path, bool missing_ok) const {
+    return disk_.read_file(path.string(), kMaxDatabaseFile, missing_ok);
+}
+
 void DpkgDatabase::read_status() {
     const fs::path status = admin_dir_ / "status";
     const std::string text = *read_file(status, false);
@@ -540,15 +518,15 @@ void DpkgDatabase::read_status() {
     // The journal: files named by a number, applied in numeric order (dpkg's modstatdb_init).
     const fs::path updates = admin_dir_ / "updates";
     std::vector<std::string> journal;
-    std::error_code ec;
-    for (fs::directory_iterator it(updates, ec), end; !ec && it != end; it.increment(ec)) {
-        const std::string name = it->path().filename();
-        if (!name.empty() &&
-            std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            journal.push_back(name);
+    struct stat st {};
+    if (const int error = disk_.stat(updates, st); error != ENOENT) {
+        for (const DirEntry& entry : disk_.list_directory(updates)) {
+            const std::string& name = entry.name;
+            if (!name.empty() &&
+                std::all_of(name.begin(), name.end(), [](char c) { return c >= '0' && c <= '9'; }))
+                journal.push_back(name);
+        }
     }
-    if (ec && ec != std::errc::no_such_file_or_directory)
-        throw SystemError("cannot list", updates, ec.value());
     std::sort(journal.begin(), journal.end(), [](const std::string& a, const std::string& b) {
         return a.size() != b.size() ? a.size() < b.size() : a < b;
     });

@@ -25,6 +25,7 @@
 
 #include "base/error.h"
 #include "base/reporter.h"
+#include "fs/real_disk.h"
 
 namespace ocitools {
 
@@ -144,12 +145,14 @@ class DpkgDatabase {
     static constexpr std::string_view kDefaultAdminDir = "/var/lib/dpkg";
 
     // Read `status` (and `updates/`) and `diversions` of `admin_dir`; file lists are read on
-    // demand. `native_architecture` empty means dpkg's own: dpkg's native architecture is the
+    // demand, all from `disk` (which must outlive the database; `admin_dir` is a path on it).
+    // `native_architecture` empty means dpkg's own: dpkg's native architecture is the
     // one it was built for, i.e. the Architecture of the installed `dpkg` package; without one,
     // the architecture ocitools was built for. `reporter` receives the warnings dpkg itself
     // gives (a package whose file list is missing). Throws SystemError or DpkgFormatError.
     explicit DpkgDatabase(std::filesystem::path admin_dir = std::string(kDefaultAdminDir),
-                          std::string native_architecture = {}, Reporter reporter = {});
+                          std::string native_architecture = {}, Reporter reporter = {},
+                          const Disk& disk = host_disk());
 
     const std::filesystem::path& admin_dir() const { return admin_dir_; }
     const std::string& native_architecture() const { return native_; }
@@ -177,10 +180,14 @@ class DpkgDatabase {
     const std::vector<std::string>& file_list(const DpkgPackage& package) const;
 
   private:
+    // The whole file, or nullopt when it does not exist and `missing_ok`. Throws SystemError.
+    std::optional<std::string> read_file(const std::filesystem::path& path,
+                                         bool missing_ok) const;
     void read_status();
     void read_diversions();
     void index();
 
+    const Disk& disk_;
     std::filesystem::path admin_dir_;
     std::string native_;
     Reporter reporter_;

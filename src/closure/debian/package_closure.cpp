@@ -1,10 +1,7 @@
 #include "closure/debian/package_closure.h"
 
 #include <fnmatch.h>
-#include <limits.h>
-#include <stdlib.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -264,23 +261,14 @@ bool FileSelection::excluded(const std::string& path) const {
 // ---------------------------------------------------------------------------------------------
 // InstalledFiles
 
-InstalledFiles::InstalledFiles(const DpkgDatabase& db, const fs::path& root)
-    : db_(db), root_(root) {
-    char real[PATH_MAX];
-    if (!::realpath(root.c_str(), real)) throw SystemError("cannot resolve", root, errno);
-    root_real_ = real;
-}
-
-std::string InstalledFiles::host_path(const std::string& path) const {
-    return root_real_ == "/" ? path : root_real_ + path;
-}
+InstalledFiles::InstalledFiles(const DpkgDatabase& db, const Disk& disk) : db_(db), disk_(disk) {}
 
 std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) const {
     if (dir == "/") return dir;
     if (auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end()) return it->second;
     if (depth > kMaxSymlinks)
-        throw ClosureError("too many levels of symbolic links resolving " + quote(dir) + " in " +
-                           quote(root_real_));
+        throw ClosureError("too many levels of symbolic links resolving " +
+                           quote(disk_.shown(dir)));
     const std::string parent = canonical_dir(parent_path(dir), depth);
     const std::string name = base_of(dir);
     std::string result;
@@ -290,16 +278,15 @@ std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) con
         result = parent_path(parent);
     } else {
         result = join(parent, name);
-        char target[PATH_MAX];
-        const ssize_t n = ::readlink(host_path(result).c_str(), target, sizeof target);
-        if (n >= 0) {
+        std::string link;
+        const int error = disk_.readlink(result, link);
+        if (error == 0) {
             // A symlink: its target, relative to the link's directory or to the root.
-            const std::string link(target, static_cast<size_t>(n));
             const std::string resolved =
                 link.front() == '/' ? clean(link) : clean(parent + "/" + link);
             result = canonical_dir(resolved, depth + 1);
-        } else if (errno != EINVAL && errno != ENOENT && errno != ENOTDIR && errno != EACCES) {
-            throw SystemError("cannot read link", host_path(result), errno);
+        } else if (error != EINVAL && error != ENOENT && error != ENOTDIR && error != EACCES) {
+            throw SystemError("cannot read link", disk_.shown(result), error);
         }
         // EINVAL: not a symlink. Missing or unreadable: kept lexically.
     }
@@ -416,12 +403,10 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
             }
             if (excluded) continue;
             struct stat st {};
-            const std::string on_host = host_path(canonical(target));
-            const int error = lstat_ ? lstat_(on_host, st)
-                                     : (::lstat(on_host.c_str(), &st) == 0 ? 0 : errno);
-            if (error != 0) {
+            const std::string on_disk = canonical(target);
+            if (const int error = disk_.lstat(on_disk, st); error != 0) {
                 if (error != ENOENT && error != ENOTDIR)
-                    throw SystemError("cannot stat", on_host, error);
+                    throw SystemError("cannot stat", disk_.shown(on_disk), error);
                 missing.insert(target);
             } else if (S_ISDIR(st.st_mode)) {
                 directories.insert(target);

@@ -10,7 +10,6 @@
 #include <sys/stat.h>
 
 #include <filesystem>
-#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -21,6 +20,7 @@
 
 #include "closure/debian/dpkg_database.h"
 #include "base/error.h"
+#include "fs/real_disk.h"
 
 namespace ocitools {
 
@@ -143,10 +143,11 @@ struct PackageFiles {
 
 class InstalledFiles {
   public:
-    // `root` is the tree the database describes ("/" for the host); paths are absolute within
-    // it, and symlinks in it are resolved inside it, absolute targets from `root` (as
-    // chroot(2) would). Throws SystemError when `root` does not exist.
-    explicit InstalledFiles(const DpkgDatabase& db, const std::filesystem::path& root = "/");
+    // `disk` is the tree the database describes (the host's, or a RootfsDisk, whose symlinks
+    // resolve inside it as chroot(2) would); paths are absolute within it. Both must outlive
+    // this. Give a CachingDisk shared with the rest of the closure, so that each path is asked
+    // of the kernel once.
+    explicit InstalledFiles(const DpkgDatabase& db, const Disk& disk = host_disk());
 
     // The path with the directory part resolved inside the root and the last component kept:
     // "/lib/x86_64-linux-gnu/libc.so.6" gives "/usr/lib/x86_64-linux-gnu/libc.so.6" when
@@ -173,17 +174,11 @@ class InstalledFiles {
 
     // The paths `packages` installed: each file list plus the conffiles that are not obsolete,
     // diversions applied, filtered by `selection` (which sees the path as listed), then
-    // classified with lstat(2) inside the root.
+    // classified with lstat(2) on the disk.
     PackageFiles files_of(const std::vector<const DpkgPackage*>& packages,
                           const FileSelection& selection = {}) const;
 
-    // Where files_of gets lstat(2) of a host path: 0, or the errno. The closure shares its
-    // cache with it, so that each path is asked of the kernel once.
-    using Lstat = std::function<int(const std::string& host_path, struct stat& st)>;
-    void set_lstat(Lstat lstat) { lstat_ = std::move(lstat); }
-
   private:
-    Lstat lstat_;
     struct Listing {
         const DpkgPackage* package;
         const std::string* path;  // as listed: in the database's cached file list or conffiles
@@ -192,11 +187,9 @@ class InstalledFiles {
     const Diversion* diversion_from(const std::string& canonical_path) const;
     const Diversion* diversion_to(const std::string& canonical_path) const;
     void build_owner_index() const;
-    std::string host_path(const std::string& path) const;
 
     const DpkgDatabase& db_;
-    std::filesystem::path root_;
-    std::string root_real_;  // the root's own canonical host path, stripped from results
+    const Disk& disk_;
     mutable std::unordered_map<std::string, std::string> canonical_dirs_;
     mutable std::optional<std::unordered_map<std::string, const Diversion*>> by_from_, by_to_;
     // Non-directory entries of every installed package's list (and conffiles), by last

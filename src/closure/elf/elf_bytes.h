@@ -1,5 +1,4 @@
-// Bytes of binary files we parse (ELF objects, ld.so.cache): the contents of a file, and a
-// bounds-checked view that reads integers of an explicit byte order from unaligned offsets.
+// Bytes of binary files we parse (ELF objects, ld.so.cache): a bounds-checked view that reads integers of an explicit byte order from unaligned offsets.
 // Modelled on mold's lib/integers.h, but as reads at offsets rather than overlaid structs, so that
 // no pointer is ever formed past the end of the input. Every read is checked; a failed check
 // throws FormatError naming the file, so a parser that forgets a check still cannot read out of
@@ -7,7 +6,7 @@
 #pragma once
 
 #include "base/error.h"
-#include "fs/unique_fd.h"
+#include "fs/file_bytes.h"
 
 #include <bit>
 #include <cstddef>
@@ -102,50 +101,6 @@ class ByteView {
     std::span<const std::byte> bytes_;
     std::endian order_;
     std::string_view name_;
-};
-
-// Read the first `n` bytes of `fd` (pread(2) from offset 0) into `out`; fewer when the file ends
-// first. Returns how many. `shown` names the file in errors (SystemError).
-std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesystem::path& shown);
-
-// The bytes of a whole regular file, read-only. Small files are read into memory, which costs less
-// than mmap(2)'s page-table work when scanning a directory of them; larger ones are mapped
-// (MAP_PRIVATE). Anything but a regular file is refused before it is read (a FIFO would block, a
-// device never ends). An empty file gives an empty span.
-class FileBytes {
-  public:
-    static constexpr std::size_t kReadLimit = 64 * 1024;
-
-    // Open `path` read-only and read or map it. Throws SystemError or FormatError naming it.
-    explicit FileBytes(const std::filesystem::path& path);
-    // Read or map an already open descriptor (e.g. from openat2 inside a root); `path` names it in
-    // errors. The descriptor is closed when the constructor returns. With `scratch`, a file of up
-    // to kScratchLimit bytes is read into it instead (sized to the limit once; bytes() is valid
-    // until it is used again): no allocation and no mapping to undo per file (munmap(2) in a
-    // process with several threads interrupts every CPU they ran on). Larger ones are mapped.
-    FileBytes(UniqueFd fd, const std::filesystem::path& path,
-              std::vector<std::byte>* scratch = nullptr);
-    static constexpr std::size_t kScratchLimit = 256 << 10;
-    ~FileBytes();
-    FileBytes(FileBytes&& other) noexcept;
-    FileBytes& operator=(FileBytes&& other) noexcept;
-    FileBytes(const FileBytes&) = delete;
-    FileBytes& operator=(const FileBytes&) = delete;
-
-    std::span<const std::byte> bytes() const {
-        if (map_ != nullptr) return {map_, map_size_};
-        if (borrowed_ != nullptr) return {borrowed_, borrowed_size_};
-        return buffer_;
-    }
-
-  private:
-    void unmap() noexcept;
-
-    std::vector<std::byte> buffer_;
-    const std::byte* map_ = nullptr;
-    std::size_t map_size_ = 0;
-    const std::byte* borrowed_ = nullptr;  // in the caller's scratch buffer
-    std::size_t borrowed_size_ = 0;
 };
 
 }  // namespace ocitools

@@ -1,13 +1,12 @@
-// FileTree: a directory tree seen the way processes rooted in it see it: "/" for the host, a
-// bundle's rootfs for `ocitools validate`. Paths are absolute within the tree and symlinks are
-// resolved inside it (openat2 RESOLVE_IN_ROOT), so the same library search serves the closure
-// (on the host) and the check that a bundle will start (in its rootfs). Like ninja's
-// DiskInterface, it is the seam between the resolvers and the disk.
+// FileTree: what the files of a tree are, as the ELF and script resolvers ask it: the first bytes
+// of a file and, for an ELF object, the parsed object, each read once and cached, and read ahead
+// on several threads when the caller knows what comes next. It reads through a Disk (the host,
+// a bundle's rootfs for `ocitools validate`, memory in tests), so the same library search serves
+// the closure and the check that a bundle will start.
 #pragma once
 
 #include <sys/stat.h>
 
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,23 +14,20 @@
 #include <vector>
 
 #include "closure/elf/elf.h"
-#include "fs/unique_fd.h"
+#include "fs/disk.h"
 
 namespace ocitools {
 
 class FileTree {
   public:
-    // `root` must be an existing directory; "/" is the host.
-    explicit FileTree(const std::filesystem::path& root);
+    // `disk` must outlive the tree; put a CachingDisk in front of it to ask each path once.
+    explicit FileTree(const Disk& disk) : disk_(disk) {}
 
-    // Open `path` (absolute in the tree) read-only, following symlinks inside the tree. Returns
-    // an invalid descriptor, errno set, when it cannot.
-    UniqueFd open(const std::string& path) const;
+    const Disk& disk() const { return disk_; }
 
     // stat(2) of `path` in the tree, following symlinks; nullopt when it does not exist.
-    // Cached: each path is asked of the kernel once.
     std::optional<struct stat> stat(const std::string& path) const;
-    bool is_regular_file(const std::string& path) const;
+    bool is_regular_file(const std::string& path) const { return disk_.is_regular_file(path); }
 
     // Up to `n` first bytes of a regular file (for `#!` lines). Throws SystemError.
     std::string read_prefix(const std::string& path, size_t n) const;
@@ -53,19 +49,13 @@ class FileTree {
     // left for inspect() to report, in the caller's order.
     void prefetch(const std::vector<std::string>& paths, size_t n, unsigned jobs) const;
 
-    // The tree's /etc/ld.so.cache path on the host, for loading it.
-    std::filesystem::path host_path(const std::string& path) const;
-    bool is_host() const { return root_ == "/"; }
-
   private:
     // inspect() without the caches' updates: safe on several threads at once, each with its
     // own scratch buffer.
     Head read_head_of(const std::string& path, size_t n, std::vector<std::byte>& scratch) const;
 
-    std::filesystem::path root_;
-    UniqueFd root_fd_;
+    const Disk& disk_;
     mutable std::unordered_map<std::string, std::shared_ptr<const ElfFile>> elf_cache_;
-    mutable std::unordered_map<std::string, std::optional<struct stat>> stat_cache_;
     mutable std::unordered_map<std::string, Head> prefetched_;
     mutable std::vector<std::byte> scratch_;  // this thread's ELF reads
 };

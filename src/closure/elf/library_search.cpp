@@ -107,8 +107,11 @@ std::string multiarch_tuple(const ElfIdentity& id) {
 }
 
 LibrarySearch::LibrarySearch(const FileTree& tree) : tree_(tree) {
-    if (tree_.is_regular_file("/etc/ld.so.cache"))
-        cache_ = std::make_unique<LdCache>(LdCache::load(tree_.host_path("/etc/ld.so.cache")));
+    const Disk& disk = tree_.disk();
+    if (const std::string path = "/etc/ld.so.cache"; disk.is_regular_file(path)) {
+        const FileBytes bytes = disk.open(path)->bytes(nullptr);
+        cache_ = std::make_unique<LdCache>(LdCache::parse(bytes.bytes(), disk.shown(path)));
+    }
     // Debian's glibc searches /lib/<tuple> and /usr/lib/<tuple> before /lib and /usr/lib; other
     // distributions use /lib64 and /usr/lib64 for 64-bit objects.
     const auto st = tree_.stat("/usr/lib/x86_64-linux-gnu");

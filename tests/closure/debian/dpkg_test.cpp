@@ -454,7 +454,8 @@ class PackageFilesMergedUsr : public ::testing::Test {
         dpkg.package("base-files", {}, Strings{"/.", "/bin", "/var", "/var/lib"});
         dpkg.diversions("/bin/sh\n/bin/sh.distrib\ndash\n/etc/motd\n/etc/motd.orig\n:\n");
         db = dpkg.open();
-        files = std::make_unique<InstalledFiles>(*db, dpkg.root());
+        rootfs = std::make_unique<RootfsDisk>(dpkg.root());
+        files = std::make_unique<InstalledFiles>(*db, *rootfs);
     }
 
     Strings owners(const std::string& path) { return ids(files->owners_of(path)); }
@@ -462,6 +463,7 @@ class PackageFilesMergedUsr : public ::testing::Test {
 
     FakeDpkg dpkg;
     std::unique_ptr<DpkgDatabase> db;
+    std::unique_ptr<RootfsDisk> rootfs;
     std::unique_ptr<InstalledFiles> files;
 };
 

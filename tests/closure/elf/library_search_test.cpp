@@ -2,6 +2,8 @@
 // ld.so(8) is checked on real files: RPATH inheritance, RUNPATH precedence and non-inheritance,
 // $ORIGIN, incompatible candidates, missing libraries.
 #include "closure/elf/library_search.h"
+#include "fs/memory_disk.h"
+#include "fs/real_disk.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -53,7 +55,7 @@ class LibrarySearchTest : public ::testing::Test {
     }
 
     LoadSet load(const std::string& rel) {
-        FileTree host("/");
+        FileTree host(host_disk());
         LibrarySearch search(host);
         return search.load(path(rel));
     }
@@ -200,7 +202,7 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
     fs::copy_file(fs::canonical("/lib64/ld-linux-x86-64.so.2"),
                   root / "lib64/ld-linux-x86-64.so.2");
     // libc, found by soname in /opt/lib through the cache too.
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch host_search(host);
     const LoadSet ls = host_search.load("/usr/bin/env");
     for (const auto& lib : ls.libraries)
@@ -214,7 +216,8 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
     // step 3 before step 4), so it is never the one loaded.
     fs::copy_file(root / "opt/lib/libdep.so.1", root / "lib64/libdep.so.1");
 
-    FileTree tree(root);
+    const RootfsDisk rootfs(root);
+    FileTree tree(rootfs);
     LibrarySearch search(tree);
     const LoadSet set = search.load("/bin/main");
     EXPECT_EQ(set.interpreter, "/lib64/ld-linux-x86-64.so.2");
@@ -225,7 +228,7 @@ TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
 
 TEST(LibrarySearch, SystemProgramUsesTheCache) {
     if (access("/usr/bin/ls", X_OK) != 0) GTEST_SKIP();
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch search(host);
     const LoadSet set = search.load("/usr/bin/ls");
     EXPECT_FALSE(set.interpreter.empty());
@@ -240,11 +243,24 @@ TEST(LibrarySearch, CorruptAndTruncatedObjectsAreErrors) {
     write_text(dir / "truncated", std::string("\x7f"
                                               "ELF\x02\x01\x01",
                                               7));
-    FileTree host("/");
+    FileTree host(host_disk());
     LibrarySearch search(host);
     EXPECT_THROW(search.load((dir / "truncated").string()), FormatError);
     write_text(dir / "text", "hello");
     EXPECT_ERROR_CONTAINS(search.load((dir / "text").string()), ClosureError, "not an ELF object");
+}
+
+}  // namespace
+}  // namespace ocitools
+
+namespace ocitools {
+namespace {
+
+TEST(LibrarySearchOnADisk, ReadsTheTreesLdSoCacheThroughTheDisk) {
+    MemoryDisk disk;
+    disk.add_file("/etc/ld.so.cache", "not a cache at all");
+    const FileTree tree(disk);
+    EXPECT_ERROR_CONTAINS(LibrarySearch{tree}, FormatError, "/etc/ld.so.cache");
 }
 
 }  // namespace

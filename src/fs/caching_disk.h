@@ -1,0 +1,55 @@
+// CachingDisk: one cache in front of a Disk, so that a build asks the kernel about each path
+// once. A closure meets "/", "/usr" and "/usr/lib" thousands of times: HostPaths resolves every
+// component of every path, the library search stats every candidate, dpkg's file lists are
+// classified by lstat. Answers are kept for the life of the cache (one build): the tree is
+// taken not to change meanwhile, as the closure takes it anyway.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <unordered_map>
+
+#include "fs/disk.h"
+
+namespace ocitools {
+
+class CachingDisk final : public Disk {
+  public:
+    // `disk` must outlive the cache.
+    explicit CachingDisk(const Disk& disk) : disk_(disk) {}
+
+    // Cached, failures too (their errno).
+    int lstat(const std::string& path, struct stat& st) const override;
+    int stat(const std::string& path, struct stat& st) const override;
+    int readlink(const std::string& path, std::string& target) const override;
+
+    // Not cached: a file's bytes are read once, by the layer that parses them (FileTree), and a
+    // directory's listing is walked once (a large tree would make the cache the biggest thing
+    // in memory).
+    std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override {
+        return disk_.open(path, error);
+    }
+    std::vector<DirEntry> list_directory(const std::string& path) const override {
+        return disk_.list_directory(path);
+    }
+    std::string shown(const std::string& path) const override { return disk_.shown(path); }
+    using Disk::open;
+
+  private:
+    struct Stat {
+        int error;
+        struct stat st;
+    };
+    struct Link {
+        int error;
+        std::string target;
+    };
+
+    const Disk& disk_;
+    // A mutex, not a promise: every call of a Disk may come from any thread.
+    mutable std::mutex mutex_;
+    mutable std::unordered_map<std::string, Stat> lstats_, stats_;
+    mutable std::unordered_map<std::string, Link> links_;
+};
+
+}  // namespace ocitools
