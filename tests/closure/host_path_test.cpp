@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <set>
 
 #include "closure/closure.h"
@@ -271,6 +272,34 @@ TEST(Closure, DirectoryRootBringsTheClosuresOfItsElfFiles) {
     for (const auto& f : files) libc |= f.find("/libc.so.6") != std::string::npos;
     EXPECT_TRUE(libc);
     EXPECT_TRUE(files.count((dir / "tools/readme.txt").string()));
+}
+
+// $ORIGIN is the directory of the object's real path (ld.so takes it from /proc/self/exe), not
+// of the symlink the program was named by: /usr/bin/java -> /etc/alternatives/java -> the JDK.
+TEST(Closure, OriginIsTheRealDirectoryOfAProgramReachedThroughASymlink) {
+    if (std::system("cc --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "no C compiler";
+    ScratchDir dir;
+    const std::string root = dir.path().string();
+    write_text(dir / "dep.c", "int dep(void) { return 0; }\n");
+    write_text(dir / "main.c", "int dep(void);\nint main(void) { return dep(); }\n");
+    fs::create_directories(dir / "app/lib");
+    fs::create_directories(dir / "app/bin");
+    fs::create_directories(dir / "x/y");
+    ASSERT_EQ(std::system(("cc -shared -fPIC -Wl,-soname,libdep.so -o " + root +
+                           "/app/lib/libdep.so " + root + "/dep.c")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(("cc -o " + root + "/app/bin/p " + root + "/main.c -L" + root +
+                           "/app/lib -ldep -Wl,-rpath,'$ORIGIN/../lib'")
+                              .c_str()),
+              0);
+    fs::create_symlink("../../app/bin/p", dir / "x/y/p");
+    ContainerSpec spec;
+    spec.args = {root + "/x/y/p"};
+    const Reporter quiet;
+    const Closure closure = compute_closure(spec, "", quiet);
+    EXPECT_TRUE(closure.plan.contains(root + "/app/lib/libdep.so"));
+    EXPECT_TRUE(closure.plan.contains(root + "/x/y/p"));  // the name given, as a symlink
 }
 
 }  // namespace
