@@ -1,14 +1,17 @@
 // compute_closure on trees held in memory (MemoryDisk): the walk, HostPaths' symlink-preserving
 // layout, scripts and their interpreters, and dpkg packages, without touching the real disk.
 // None of these paths exists on the host, so a read that bypassed the disk seam would fail.
-// (ELF objects are covered against the system's real ones in host_path_test and elf/.)
+// The last tests use the host's real ELF programs, interpreters and libraries.
 #include "closure/closure.h"
 
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -20,6 +23,10 @@
 
 namespace ocitools {
 namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+using testing::write_text;
 
 // Every plan entry as "path kind [-> target]", sorted: the whole layout at a glance.
 std::vector<std::string> layout(const Closure& closure) {
@@ -222,6 +229,165 @@ TEST(ClosureInMemory, EachPathIsAskedOfTheDiskOnce) {
     ASSERT_FALSE(counting.lstats.empty());
     for (const auto* calls : {&counting.lstats, &counting.stats, &counting.readlinks})
         for (const auto& [path, n] : *calls) EXPECT_EQ(n, 1) << path;
+}
+
+// On the host's real files: ELF programs, their interpreters and libraries.
+
+// The static programs the tests can count on: Debian's busybox-static.
+constexpr const char* kBusybox = "/bin/busybox";
+
+TEST(Closure, StaticProgramArgumentFilesAndIncludes) {
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+    ScratchDir dir;
+    const std::string root = dir.path().string();
+    write_text(dir / "app/main.txt", "hello");
+    write_text(dir / "inc/conf/c.txt", "c");
+    ContainerSpec spec;
+    spec.args = {kBusybox, "cat", root + "/app/main.txt", root + "/app", "relative.txt"};
+    spec.include = {root + "/inc"};
+    std::vector<std::string> notes;
+    Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    const Closure closure = compute_closure(spec, "/usr/bin:/bin", reporter);
+    EXPECT_TRUE(closure.plan.contains(root + "/app/main.txt"));
+    EXPECT_FALSE(closure.plan.contains(root + "/app"));  // directories only on purpose
+    EXPECT_TRUE(closure.plan.contains(root + "/inc/conf/c.txt"));
+    EXPECT_TRUE(closure.plan.contains(root + "/inc/conf"));
+    EXPECT_TRUE(closure.plan.contains(fs::canonical(kBusybox).string()));
+    ASSERT_EQ(notes.size(), 2u);
+    EXPECT_NE(notes[0].find("including " + root + "/app/main.txt"), std::string::npos);
+    EXPECT_NE(notes[1].find("not including directory"), std::string::npos);
+}
+
+std::set<std::string> real_paths(const Plan& plan) {
+    std::set<std::string> out;
+    for (const auto& e : plan.entries())
+        if (e.kind == EntryKind::File) out.insert(fs::canonical(e.path).string());
+    return out;
+}
+
+TEST(Closure, DynamicProgramBringsInterpreterLibrariesAndTheirSymlinks) {
+    if (access("/bin/bash", X_OK) != 0) GTEST_SKIP();
+    ContainerSpec spec;
+    spec.args = {"/bin/bash", "-c", "echo hi"};
+    Reporter quiet;
+    const Closure closure = compute_closure(spec, "/usr/bin:/bin", quiet);
+    const auto files = real_paths(closure.plan);
+    EXPECT_TRUE(files.count(fs::canonical("/bin/bash").string()));
+    EXPECT_TRUE(files.count(fs::canonical("/lib64/ld-linux-x86-64.so.2").string()) ||
+                !fs::exists("/lib64/ld-linux-x86-64.so.2"));
+    bool libc = false;
+    for (const auto& f : files) libc |= f.find("/libc.so.6") != std::string::npos;
+    EXPECT_TRUE(libc);
+    // The path the user gave, and the interpreter's path, exist as symlink chains.
+    auto kind_of = [&](const std::string& p) {
+        const PlanEntry* e = closure.plan.find(p);
+        return e ? std::string(to_string(e->kind)) : std::string("absent");
+    };
+    if (fs::is_symlink("/bin")) {
+        EXPECT_EQ(kind_of("/bin"), "symlink");
+    }
+    if (fs::is_symlink("/lib64")) {
+        EXPECT_EQ(kind_of("/lib64"), "symlink");
+    }
+    // Only bash's closure: a handful of files.
+    EXPECT_LE(files.size(), 8u);
+}
+
+TEST(Closure, EnvScriptBringsInterpreterAndTheProgramEnvRuns) {
+    if (access("/usr/bin/env", X_OK) != 0 || access("/bin/bash", X_OK) != 0) GTEST_SKIP();
+    ScratchDir dir;
+    write_text(dir / "script", "#!/usr/bin/env bash\necho hi\n");
+    fs::permissions(dir / "script", fs::perms::owner_all);
+    ContainerSpec spec;
+    spec.args = {(dir / "script").string()};
+    Reporter quiet;
+    const Closure closure = compute_closure(spec, "", quiet);
+    const auto files = real_paths(closure.plan);
+    EXPECT_TRUE(files.count(fs::canonical("/usr/bin/env").string()));
+    EXPECT_TRUE(files.count(fs::canonical("/usr/bin/bash").string()));
+    EXPECT_TRUE(files.count((dir / "script").string()));
+}
+
+TEST(Closure, ScriptProblemsAreNamed) {
+    ScratchDir dir;
+    write_text(dir / "noint", "#!/no/such/interpreter\n");
+    write_text(dir / "noenv", "#!/usr/bin/env no-such-program-xyz\n");
+    write_text(dir / "plain", "echo no shebang\n");
+    for (const char* f : {"noint", "noenv", "plain"})
+        fs::permissions(dir / f, fs::perms::owner_all);
+    ContainerSpec spec;
+    Reporter quiet;
+    spec.args = {(dir / "noint").string()};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                          "its #! interpreter /no/such/interpreter does not exist");
+    spec.args = {(dir / "noenv").string()};
+    if (access("/usr/bin/env", X_OK) == 0) {
+        EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                              "no-such-program-xyz is not found on the container's PATH");
+    }
+    spec.args = {(dir / "plain").string()};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet), ClosureError,
+                          "is neither an ELF executable nor a #! script");
+}
+
+TEST(Closure, KnownInterpreterGetsAHint) {
+    ScratchDir dir;
+    fs::create_directories(dir / "bin");
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+    fs::copy_file(kBusybox, dir / "bin/python3");
+    ContainerSpec spec;
+    spec.args = {(dir / "bin/python3").string(), "-c", "pass"};
+    std::vector<std::string> notes;
+    Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    compute_closure(spec, "", reporter);
+    ASSERT_EQ(notes.size(), 1u);
+    EXPECT_NE(notes[0].find("is an interpreter"), std::string::npos);
+}
+
+TEST(Closure, DirectoryRootBringsTheClosuresOfItsElfFiles) {
+    if (access("/usr/bin/env", X_OK) != 0) GTEST_SKIP();
+    ScratchDir dir;
+    fs::create_directories(dir / "tools");
+    fs::copy_file("/usr/bin/env", dir / "tools/env");
+    write_text(dir / "tools/readme.txt", "not code");
+    ContainerSpec spec;
+    spec.args = {kBusybox, "true"};
+    spec.include = {(dir / "tools").string()};
+    Reporter quiet;
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP();
+    const auto files = real_paths(compute_closure(spec, "", quiet).plan);
+    bool libc = false;
+    for (const auto& f : files) libc |= f.find("/libc.so.6") != std::string::npos;
+    EXPECT_TRUE(libc);
+    EXPECT_TRUE(files.count((dir / "tools/readme.txt").string()));
+}
+
+// $ORIGIN is the directory of the object's real path (ld.so takes it from /proc/self/exe), not
+// of the symlink the program was named by: /usr/bin/java -> /etc/alternatives/java -> the JDK.
+TEST(Closure, OriginIsTheRealDirectoryOfAProgramReachedThroughASymlink) {
+    if (std::system("cc --version >/dev/null 2>&1") != 0) GTEST_SKIP() << "no C compiler";
+    ScratchDir dir;
+    const std::string root = dir.path().string();
+    write_text(dir / "dep.c", "int dep(void) { return 0; }\n");
+    write_text(dir / "main.c", "int dep(void);\nint main(void) { return dep(); }\n");
+    fs::create_directories(dir / "app/lib");
+    fs::create_directories(dir / "app/bin");
+    fs::create_directories(dir / "x/y");
+    ASSERT_EQ(std::system(("cc -shared -fPIC -Wl,-soname,libdep.so -o " + root +
+                           "/app/lib/libdep.so " + root + "/dep.c")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(("cc -o " + root + "/app/bin/p " + root + "/main.c -L" + root +
+                           "/app/lib -ldep -Wl,-rpath,'$ORIGIN/../lib'")
+                              .c_str()),
+              0);
+    fs::create_symlink("../../app/bin/p", dir / "x/y/p");
+    ContainerSpec spec;
+    spec.args = {root + "/x/y/p"};
+    const Reporter quiet;
+    const Closure closure = compute_closure(spec, "", quiet);
+    EXPECT_TRUE(closure.plan.contains(root + "/app/lib/libdep.so"));
+    EXPECT_TRUE(closure.plan.contains(root + "/x/y/p"));  // the name given, as a symlink
 }
 
 }  // namespace

@@ -1,0 +1,31 @@
+#include "roots/program_lookup.h"
+
+#include <gtest/gtest.h>
+
+#include "base/error.h"
+#include "test_support.h"
+
+namespace ocitools {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::ScratchDir;
+using testing::write_text;
+
+TEST(ProgramLookup, SearchesPathAndChecksExecutability) {
+    ScratchDir dir;
+    write_text(dir / "bin1/tool", "data");  // not executable
+    write_text(dir / "bin2/tool", "#!/bin/sh\n");
+    fs::permissions(dir / "bin2/tool", fs::perms::owner_all);
+    const std::string search = (dir / "bin1").string() + "::relative:" + (dir / "bin2").string();
+    EXPECT_EQ(find_program("tool", search), (dir / "bin2/tool").string());
+    EXPECT_ERROR_CONTAINS(find_program("nosuch", search), SpecError,
+                          "program nosuch: not found on PATH");
+    EXPECT_ERROR_CONTAINS(find_program((dir / "bin1/tool").string(), search), SpecError,
+                          "is not executable");
+    EXPECT_ERROR_CONTAINS(find_program("bin/tool", search), SpecError, "must be absolute");
+    EXPECT_ERROR_CONTAINS(find_program(dir.path().string(), search), SpecError, "is a directory");
+}
+
+}  // namespace
+}  // namespace ocitools
