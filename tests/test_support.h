@@ -1,9 +1,13 @@
-// Helpers shared by the unit tests: a temporary directory that removes itself, file writers.
+// Helpers shared by the unit tests: a temporary directory that removes itself, file writers,
+// running a shell command for its output.
 #pragma once
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <stdexcept>
 #include <string>
 
 namespace ocitools::testing {
@@ -38,6 +42,23 @@ inline void write_text(const std::filesystem::path& path, const std::string& tex
 inline std::string read_text(const std::filesystem::path& path) {
     std::ifstream in(path, std::ios::binary);
     return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The standard output of `sh -c command`. Throws when it cannot be started; the exit status is
+// the caller's to check through what was printed.
+inline std::string run_output(const std::string& command) {
+    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
+    if (!pipe) throw std::runtime_error("popen failed: " + command);
+    std::string out;
+    char buffer[4096];
+    for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, pipe.get())) > 0;)
+        out.append(buffer, n);
+    return out;
+}
+
+// Whether the system C compiler is there (tests that build real ELF objects need it).
+inline bool have_compiler() {
+    return std::system("cc --version >/dev/null 2>&1") == 0;
 }
 
 // Expect `statement` to throw an ocitools::Error whose message contains `needle`.

@@ -21,6 +21,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::run_output;
 using testing::write_text;
 using Strings = std::vector<std::string>;
 
@@ -578,15 +579,6 @@ bool host_has_dpkg() {
            access("/usr/bin/python3", X_OK) == 0;
 }
 
-std::string run(const std::string& command) {
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(command.c_str(), "r"), pclose);
-    if (!pipe) throw std::runtime_error("popen failed: " + command);
-    std::string out;
-    char buffer[4096];
-    size_t n;
-    while ((n = fread(buffer, 1, sizeof buffer, pipe.get())) > 0) out.append(buffer, n);
-    return out;
-}
 
 // The closures tests/e2e/dpkg_property.py computes from dpkg-query's output, by root.
 std::map<std::string, Strings> independent_closures(const Strings& roots) {
@@ -594,7 +586,7 @@ std::map<std::string, Strings> independent_closures(const Strings& roots) {
     for (const auto& r : roots) command += " " + r;
     std::map<std::string, Strings> out;
     std::string current, line;
-    for (char c : run(command)) {
+    for (char c : run_output(command)) {
         if (c != '\n') {
             line += c;
         } else if (line.rfind("= ", 0) == 0) {

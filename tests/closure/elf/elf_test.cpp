@@ -1,6 +1,7 @@
 #include "closure/elf/elf.h"
 
 #include "base/error.h"
+#include "test_support.h"
 
 #include <elf.h>
 #include <gtest/gtest.h>
@@ -55,20 +56,7 @@ void write_text(const fs::path& path, const std::string& text) {
     std::ofstream(path) << text;
 }
 
-std::string run(const std::string& command) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    if (!pipe) return out;
-    std::array<char, 4096> buffer{};
-    std::size_t n;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0)
-        out.append(buffer.data(), n);
-    return out;
-}
 
-bool have_compiler() {
-    return std::system("cc --version >/dev/null 2>&1") == 0;
-}
 
 // Compile C source `code` into `out` with extra `flags`; true on success.
 bool compile(const TempDir& dir, const std::string& code, const std::string& flags,
@@ -449,7 +437,7 @@ TEST(ElfSynthetic, UnterminatedStringAtEndOfFile) {
 class ElfCompiledTest : public ::testing::Test {
   protected:
     void SetUp() override {
-        if (!have_compiler()) GTEST_SKIP() << "no C compiler";
+        if (!ocitools::testing::have_compiler()) GTEST_SKIP() << "no C compiler";
     }
     TempDir dir;
 };
@@ -544,7 +532,7 @@ TEST(ElfSystem, AgreesWithReadelf) {
         ++parsed;
         if (compared >= 40) continue;
         ++compared;
-        const std::string out = run("LC_ALL=C readelf -ldW '" + entry.path().string() + "'");
+        const std::string out = ocitools::testing::run_output("LC_ALL=C readelf -ldW '" + entry.path().string() + "'");
         std::vector<std::string> needed;
         std::optional<std::string> interp, rpath, runpath, soname;
         std::istringstream lines(out);

@@ -2,6 +2,7 @@
 
 #include "closure/elf/elf.h"
 #include "base/error.h"
+#include "test_support.h"
 
 #include <elf.h>
 #include <gtest/gtest.h>
@@ -502,16 +503,6 @@ TEST(LdCacheCompatible, Flags) {
 // ---------------------------------------------------------------------------------------------
 // This machine's cache against `ldconfig -p`
 
-std::string run(const std::string& command) {
-    std::string out;
-    std::unique_ptr<FILE, int (*)(FILE*)> pipe(::popen(command.c_str(), "r"), ::pclose);
-    if (!pipe) return out;
-    std::array<char, 4096> buffer{};
-    std::size_t n;
-    while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe.get())) > 0)
-        out.append(buffer.data(), n);
-    return out;
-}
 
 // What glibc's print_entry (elf/cache.c) writes between the parentheses.
 std::string describe(const LdCacheEntry& e) {
@@ -571,7 +562,7 @@ TEST(LdCacheSystem, AgreesWithLdconfig) {
         GTEST_SKIP() << "no /etc/ld.so.cache or /sbin/ldconfig";
     }
     const LdCache cache = LdCache::load(path);
-    const std::string out = run("LC_ALL=C /sbin/ldconfig -p -C " + path.string());
+    const std::string out = ocitools::testing::run_output("LC_ALL=C /sbin/ldconfig -p -C " + path.string());
     std::istringstream lines(out);
     std::size_t i = 0;
     for (std::string line; std::getline(lines, line);) {

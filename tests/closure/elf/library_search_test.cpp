@@ -19,11 +19,9 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::ScratchDir;
+using testing::have_compiler;
 using testing::write_text;
 
-bool have_compiler() {
-    return std::system("cc --version >/dev/null 2>&1") == 0;
-}
 
 void run(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
