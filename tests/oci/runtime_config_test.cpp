@@ -4,10 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bundle/bundle.h"
 #include "base/error.h"
-#include "validate/bundle_validator.h"
+#include "bundle/bundle.h"
+#include "oci/config_for_spec.h"
+#include "roots/program_lookup.h"
 #include "test_support.h"
+#include "validate/bundle_validator.h"
 
 namespace ocitools {
 namespace {
@@ -25,22 +27,22 @@ ContainerSpec golden_spec() {
 
 // Regenerate with OCITOOLS_UPDATE_GOLDEN=1 after a deliberate change, and review the diff.
 TEST(RuntimeConfig, GoldenFile) {
-    const std::string text = oci::serialize(runtime_config_for(golden_spec(), Closure{}));
+    const std::string text = oci::serialize(runtime_config_for(golden_spec(), kDefaultPath));
     const std::string golden_path = kGoldenDir + "/config.json";
     if (std::getenv("OCITOOLS_UPDATE_GOLDEN")) testing::write_text(golden_path, text);
     EXPECT_EQ(text, testing::read_text(golden_path));
 }
 
 TEST(RuntimeConfig, IsDeterministic) {
-    const auto a = oci::serialize(runtime_config_for(golden_spec(), Closure{}));
-    const auto b = oci::serialize(runtime_config_for(golden_spec(), Closure{}));
+    const auto a = oci::serialize(runtime_config_for(golden_spec(), kDefaultPath));
+    const auto b = oci::serialize(runtime_config_for(golden_spec(), kDefaultPath));
     EXPECT_EQ(a, b);
 }
 
 TEST(RuntimeConfig, SeedDefaultsAndNoPlatform) {
     ContainerSpec spec;
     spec.args = {"/bin/busybox"};
-    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, Closure{})));
+    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, kDefaultPath)));
     EXPECT_TRUE(is_semver(j["ociVersion"].get<std::string>()));
     EXPECT_FALSE(j.contains("platform"));
     EXPECT_EQ(j["process"]["cwd"], "/");
@@ -59,7 +61,7 @@ TEST(RuntimeConfig, SeedDefaultsAndNoPlatform) {
 }
 
 TEST(RuntimeConfig, UserMountsFollowSystemMountsAndReplaceSameDestinationInPlace) {
-    const auto config = runtime_config_for(golden_spec(), Closure{});
+    const auto config = runtime_config_for(golden_spec(), kDefaultPath);
     ASSERT_EQ(config.mounts.size(), 8u);
     EXPECT_EQ(config.mounts[3].destination, "/dev/shm");
     EXPECT_EQ(config.mounts[3].options.back(), "size=128m");
@@ -81,10 +83,10 @@ TEST(RuntimeConfig, MountsComeAfterTheMountsAboveThem) {
     // /dev replaces the system /dev in place, so /dev/pts is still mounted on top of it; /sys/fs
     // goes before /sys/fs/cgroup, which it would hide; /dev/pts/x after /dev/pts.
     EXPECT_EQ(
-        destinations(runtime_config_for(spec, Closure{})),
+        destinations(runtime_config_for(spec, kDefaultPath)),
         (std::vector<std::string>{"/proc", "/dev", "/dev/pts", "/dev/shm", "/dev/mqueue", "/sys",
                                   "/sys/fs", "/sys/fs/cgroup", "/dev/pts/x", "/mnt", "/mnt/a"}));
-    const auto config = runtime_config_for(spec, Closure{});
+    const auto config = runtime_config_for(spec, kDefaultPath);
     for (size_t i = 0; i < config.mounts.size(); ++i)
         for (size_t j = i + 1; j < config.mounts.size(); ++j)
             EXPECT_FALSE(
@@ -96,7 +98,7 @@ TEST(RuntimeConfig, MountsComeAfterTheMountsAboveThem) {
 TEST(RuntimeConfig, SecureDefaultsAsRuncSpec) {
     ContainerSpec spec;
     spec.args = {"/bin/busybox"};
-    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, Closure{})));
+    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, kDefaultPath)));
     const auto& p = j["process"];
     const std::vector<std::string> caps = {"CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"};
     EXPECT_EQ(p["capabilities"]["bounding"], caps);
@@ -126,7 +128,7 @@ TEST(RuntimeConfig, DroppingEveryCapabilityStillWritesTheObject) {
     ContainerSpec spec;
     spec.args = {"/bin/busybox"};
     spec.cap_drop = {"ALL"};
-    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, Closure{})));
+    const auto j = nlohmann::json::parse(oci::serialize(runtime_config_for(spec, kDefaultPath)));
     EXPECT_EQ(j["process"]["capabilities"], nlohmann::json::object());
 }
 
@@ -139,7 +141,7 @@ TEST(RuntimeConfig, ProcessSettings) {
     spec.hostname = "box";
     spec.terminal = true;
     spec.cap_add = {"CAP_NET_RAW"};
-    const auto config = runtime_config_for(spec, Closure{});
+    const auto config = runtime_config_for(spec, kDefaultPath);
     EXPECT_EQ(config.process.env,
               (std::vector<std::string>{"PATH=/opt/bin", "FOO=bar", "TERM=xterm"}));
     EXPECT_EQ(config.process.cwd, "/work");
@@ -151,17 +153,17 @@ TEST(RuntimeConfig, ProcessSettings) {
     EXPECT_EQ(config.process.capabilities->inheritable, (std::vector<std::string>{"CAP_NET_RAW"}));
 
     spec.env = {"TERM=dumb"};
-    EXPECT_EQ(runtime_config_for(spec, Closure{}).process.env.back(), "TERM=dumb");
+    EXPECT_EQ(runtime_config_for(spec, kDefaultPath).process.env.back(), "TERM=dumb");
 }
 
 TEST(RuntimeConfig, UserNamesResolveInTheMinimalPasswdWithoutARootfsOne) {
     ContainerSpec spec;
     spec.args = {"/bin/busybox"};
     spec.user = UserSpec{"nobody", std::nullopt};
-    EXPECT_EQ(runtime_config_for(spec, Closure{}).process.user, (oci::User{65534, 65534}));
+    EXPECT_EQ(runtime_config_for(spec, kDefaultPath).process.user, (oci::User{65534, 65534}));
     EXPECT_EQ(resolve_process_user(spec, "nobody:x:99:98::/:/bin/sh\n", "").uid, 99u);
     spec.user = UserSpec{"alice", std::nullopt};
-    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, Closure{}), SpecError,
+    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, kDefaultPath), SpecError,
                           "no user alice in the rootfs's /etc/passwd (the closure brings none");
     EXPECT_ERROR_CONTAINS(resolve_process_user(spec, "root:x:0:0::/:/bin/sh\n", std::nullopt),
                           SpecError, "no user alice in the rootfs's /etc/passwd");
@@ -174,7 +176,7 @@ TEST(RuntimeConfig, RootlessIsTheDefaultForANonRootBuilder) {
     EXPECT_TRUE(is_rootless(spec, HostIds{1000, 1000}));
     spec.rootless = false;
     EXPECT_FALSE(is_rootless(spec, HostIds{1000, 1000}));
-    EXPECT_TRUE(runtime_config_for(spec, Closure{}, {HostIds{1000, 1000}, {}})
+    EXPECT_TRUE(runtime_config_for(spec, kDefaultPath, {HostIds{1000, 1000}, {}})
                     .linux_config.uid_mappings.empty());
     spec.rootless = true;
     EXPECT_TRUE(is_rootless(spec, HostIds{0, 0}));
@@ -183,7 +185,7 @@ TEST(RuntimeConfig, RootlessIsTheDefaultForANonRootBuilder) {
 TEST(RuntimeConfig, RootlessAsRuncSpecRootless) {
     ContainerSpec spec;
     spec.args = {"/bin/busybox"};
-    const auto config = runtime_config_for(spec, Closure{}, {HostIds{1234, 5678}, {}});
+    const auto config = runtime_config_for(spec, kDefaultPath, {HostIds{1234, 5678}, {}});
     const auto& l = config.linux_config;
     ASSERT_EQ(l.uid_mappings.size(), 1u);
     EXPECT_EQ(l.uid_mappings[0].container_id, 0u);
@@ -212,21 +214,21 @@ TEST(RuntimeConfig, RootlessRefusesWhatTheMappingCannotDo) {
     spec.args = {"/bin/busybox"};
     spec.rootless = true;
     spec.user = UserSpec{"1000", std::nullopt};
-    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, Closure{}), SpecError,
+    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, kDefaultPath), SpecError,
                           "a rootless bundle maps only container root");
     spec.user = UserSpec{"0", "5"};
-    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, Closure{}), SpecError,
+    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, kDefaultPath), SpecError,
                           "a rootless bundle maps only container root");
     spec.user.reset();
     add_mount(spec.mounts, {"/t", "tmpfs", "tmpfs", {"uid=1000"}});
-    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, Closure{}), SpecError,
+    EXPECT_ERROR_CONTAINS(runtime_config_for(spec, kDefaultPath), SpecError,
                           "mount /t: option uid=1000 names an id a rootless bundle does not map");
     spec.mounts.clear();
     add_mount(spec.mounts, {"/t", "tmpfs", "tmpfs", {"uid=0", "gid=0"}});
-    EXPECT_NO_THROW(runtime_config_for(spec, Closure{}));
+    EXPECT_NO_THROW(runtime_config_for(spec, kDefaultPath));
     // A user's /sys replaces the rootless one too.
     add_mount(spec.mounts, {"/sys", "tmpfs", "tmpfs", {}});
-    EXPECT_EQ(runtime_config_for(spec, Closure{}).mounts[5].type, "tmpfs");
+    EXPECT_EQ(runtime_config_for(spec, kDefaultPath).mounts[5].type, "tmpfs");
 }
 
 ContainerSpec rootless_golden_spec() {
@@ -243,7 +245,7 @@ ContainerSpec rootless_golden_spec() {
 
 TEST(RuntimeConfig, RootlessGoldenFile) {
     const std::string text = oci::serialize(
-        runtime_config_for(rootless_golden_spec(), Closure{}, {HostIds{1000, 1000}, {}}));
+        runtime_config_for(rootless_golden_spec(), kDefaultPath, {HostIds{1000, 1000}, {}}));
     const std::string golden_path = kGoldenDir + "/config-rootless.json";
     if (std::getenv("OCITOOLS_UPDATE_GOLDEN")) testing::write_text(golden_path, text);
     EXPECT_EQ(text, testing::read_text(golden_path));
@@ -254,7 +256,7 @@ TEST(RuntimeConfig, ExtraPathDirectoryIsAppended) {
     spec.args = {"tool"};
     Closure closure;
     closure.extra_path_dir = "/opt/tools/bin";
-    const auto config = runtime_config_for(spec, closure);
+    const auto config = runtime_config_for(spec, container_path_for(closure));
     EXPECT_EQ(config.process.env[0],
               "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/tools/bin");
 }
