@@ -1,9 +1,7 @@
 #include "validate/bundle_validator.h"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -15,11 +13,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
 #include "closure/elf/file_tree.h"
+#include "fs/openat2.h"
+#include "fs/path.h"
+#include "fs/unique_fd.h"
 #include "roots/program_lookup.h"
 #include "validate/startup_check.h"
-#include "base/error.h"
-#include "fs/unique_fd.h"
 
 namespace ocitools {
 
@@ -202,11 +202,8 @@ class Checker {
 
     // Open `path` inside the rootfs the way the container will see it.
     UniqueFd open_in_root(const std::string& path) {
-        open_how how{};
-        how.flags = O_PATH | O_CLOEXEC;
-        how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
         return UniqueFd(
-            static_cast<int>(syscall(SYS_openat2, root_fd_.get(), path.c_str(), &how, sizeof how)));
+            openat2_fd(root_fd_.get(), path.c_str(), O_PATH | O_CLOEXEC, 0, kResolveInRoot));
     }
 
     // Why the file at `path` in the rootfs cannot be executed, or empty.
@@ -226,7 +223,7 @@ class Checker {
         std::string found;
         if (program.find('/') != std::string::npos) {
             found =
-                program.starts_with("/") ? program : (cwd_.empty() ? "/" : cwd_) + "/" + program;
+                program.starts_with("/") ? program : join_path(cwd_.empty() ? "/" : cwd_, program);
             if (auto why = exec_problem(found); !why.empty()) {
                 problem("process.args[0]: " + program + " in the rootfs: " + why);
                 return;
