@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "spec/capabilities.h"
+
 namespace ocitools::oci {
 
 // A released runtime-spec version that runc 1.1 (spec 1.0.2-dev) accepts. The `platform` key of
@@ -20,14 +22,8 @@ struct User {
     bool operator==(const User&) const = default;
 };
 
-// process.capabilities: empty sets are omitted.
-struct Capabilities {
-    std::vector<std::string> bounding;
-    std::vector<std::string> effective;
-    std::vector<std::string> inheritable;
-    std::vector<std::string> permitted;
-    std::vector<std::string> ambient;
-};
+// process.capabilities, as the spec computes them; empty sets are omitted.
+using Capabilities = CapabilitySets;
 
 struct Rlimit {
     std::string type;  // RLIMIT_NOFILE, ...

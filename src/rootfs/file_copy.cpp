@@ -9,6 +9,7 @@
 
 #include "base/cancel.h"
 #include "base/error.h"
+#include "fs/write_all.h"
 
 namespace ocitools {
 
@@ -45,13 +46,7 @@ void copy_range(int in, int out, off_t begin, off_t end, off_t size, const std::
             n = pread(in, buffer.data(), std::min(want, buffer.size()), pos);
             if (n < 0 && errno == EINTR) continue;
             if (n < 0) throw SystemError("cannot read", source, errno);
-            for (ssize_t done = 0; done < n;) {
-                const ssize_t w =
-                    pwrite(out, buffer.data() + done, static_cast<size_t>(n - done), pos + done);
-                if (w < 0 && errno == EINTR) continue;
-                if (w < 0) throw SystemError("cannot write", dest, errno);
-                done += w;
-            }
+            pwrite_all(out, {buffer.data(), static_cast<size_t>(n)}, pos, dest);
         }
         if (n == 0) changed(source, size);  // the file ended before its size: it shrank
         pos += n;

@@ -1,34 +1,26 @@
 // RootfsWriter: materialise a plan beneath a directory, never outside it. Every path is opened
-// relative to the rootfs with openat2(2): RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS while laying out
-// the plan (whose parent directories are real directories by construction), and RESOLVE_IN_ROOT
-// for mount points (which, like runc, resolve symlinks as the container would). Symlinks in the
-// plan are recreated, never followed. A Nix store path is copied whole: its tree with modes and
-// times (Nix fixes every mtime at 1), and files hard-linked on the host (within a store path, or
-// across store paths by `nix-store --optimise`) hard-linked in the rootfs.
+// relative to the rootfs with openat2(2) (rootfs/beneath.h): without symlinks while laying out
+// the plan, and resolved inside the rootfs for mount points (which, like runc, resolve symlinks
+// as the container would). Symlinks in the plan are recreated, never followed. A Nix store path
+// is copied whole (rootfs/store_copy.h).
 //
 // Writing is a pipeline: this thread lays out directories and symlinks in plan order and hands
-// each regular file to a small pool of workers, which copy (or hard-link) it while the layout
-// goes on; directory modes and times, and the hard links between copies, come once every file
-// is there.
+// each regular file to a small pool of workers (rootfs/writer_pool.h), which copy (or hard-link)
+// it while the layout goes on; directory modes and times, and the hard links between copies,
+// come once every file is there.
 #pragma once
 
 #include <sys/stat.h>
 
-#include <cstdint>
-#include <deque>
-#include <functional>
-#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
-#include <utility>
-#include <vector>
 
-#include "plan/plan.h"
-#include "base/error.h"
 #include "base/progress.h"
 #include "fs/unique_fd.h"
+#include "plan/plan.h"
+#include "rootfs/file_job.h"
 
 namespace ocitools {
 
@@ -40,24 +32,8 @@ struct WriteOptions {
     Progress* progress = nullptr;  // counts files and bytes when set
 };
 
-struct WriteStats {
-    std::uint64_t files = 0;         // regular files written, by copy or link
-    std::uint64_t linked = 0;        // of which hard links to the host's files
-    std::uint64_t bytes_copied = 0;  // bytes of the copied ones
-    std::uint64_t not_linked = 0;    // hardlink asked for, but copied
-    std::string not_linked_example;  // the first of those, and why
-};
-
-// A regular file to write: the host file, where it goes, and its mode and times.
-struct FileJob {
-    const std::string* source;  // owned by the plan or the writer, alive while it writes
-    const std::string* dest;    // absolute in the rootfs
-    const PlanEntry* entry;     // the plan's File entry; null for a file of a store path
-    mode_t mode = 0;
-    struct timespec mtime {};
-    size_t seq = 0;  // position in the plan (set by the writer)
-};
-
+class StoreCopy;
+class WriterPool;
 
 class RootfsWriter {
   public:
@@ -90,27 +66,15 @@ class RootfsWriter {
     void create_file(const std::string& path, const std::string& content, mode_t mode);
 
   private:
-    struct Pool;
-    struct TreeCopy;
     UniqueFd open_parent(const std::string& path, std::string& name, bool create);
     // The parent of `path` (its last name in `name`), opened as open_parent() does, once: the
     // descriptors are kept for the rest of write(). Borrowed.
     int parent_fd(const std::string& path, std::string& name, bool create);
     // True when a directory was made with its final mode (the last pass then sets only times).
-    bool write_entry(const PlanEntry& entry, Pool& pool);
-    void copy_store_path(const PlanEntry& entry, int parent, const std::string& name, Pool& pool);
-    void copy_store_node(TreeCopy& copy, int src_dir, const std::string& src_path, int dst_dir,
-                         const std::string& dst_path, const std::string& name,
-                         const struct stat& st, Pool& pool);
+    bool write_entry(const PlanEntry& entry, WriterPool& pool, StoreCopy& store);
     void set_directory_metadata(const PlanEntry& directory, bool mode_is_set);
 
     UniqueFd root_;
-    // Store files written so far, by host (device, inode) -> rootfs path: the next name of the
-    // same inode becomes a hard link to it, once the first is written.
-    std::map<std::pair<dev_t, ino_t>, std::string> store_inodes_;
-    std::vector<std::pair<std::string, FileJob>> store_links_;  // (first name, another)
-    std::deque<std::string> owned_names_;  // store files' names, for their FileJobs
-    std::vector<PlanEntry> store_directories_;                      // in creation order
     std::unordered_set<std::string> made_directories_;  // rootfs directories known to exist
     mode_t umask_ = 0;
     std::unordered_map<std::string, UniqueFd> parent_fds_;  // by rootfs-relative path

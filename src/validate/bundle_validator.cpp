@@ -11,10 +11,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/error.h"
+#include "fs/path.h"
+#include "fs/real_disk.h"
 #include "roots/program_lookup.h"
 #include "validate/startup_check.h"
-#include "base/error.h"
-#include "fs/real_disk.h"
 
 namespace ocitools {
 
@@ -213,7 +214,7 @@ class Checker {
         std::string found;
         if (program.find('/') != std::string::npos) {
             found =
-                program.starts_with("/") ? program : (cwd_.empty() ? "/" : cwd_) + "/" + program;
+                program.starts_with("/") ? program : join_path(cwd_.empty() ? "/" : cwd_, program);
             if (auto why = exec_problem(found); !why.empty()) {
                 problem("process.args[0]: " + program + " in the rootfs: " + why);
                 return;

@@ -4,11 +4,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "bundle/bundle.h"
-#include "roots/roots.h"
 #include "base/error.h"
-#include "validate/bundle_validator.h"
+#include "bundle/bundle.h"
+#include "oci/config_for_spec.h"
+#include "roots/roots.h"
 #include "test_support.h"
+#include "validate/bundle_validator.h"
 
 namespace ocitools {
 namespace {

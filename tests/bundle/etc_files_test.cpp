@@ -1,4 +1,4 @@
-#include "rootfs/etc_files.h"
+#include "bundle/etc_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -1,0 +1,19 @@
+// Writing a whole buffer to a descriptor: write(2) may write less than asked (a full disk, a
+// signal), and fails with EINTR when a signal handler runs before anything is written.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string_view>
+
+namespace ocitools {
+
+// Write all of `data` to `fd` at its file offset, retrying short writes and EINTR. Throws
+// SystemError("cannot write", shown, errno).
+void write_all(int fd, std::string_view data, const std::filesystem::path& shown);
+
+// The same with pwrite(2) at `offset`; the file offset is left alone.
+void pwrite_all(int fd, std::string_view data, off_t offset, const std::filesystem::path& shown);
+
+}  // namespace ocitools

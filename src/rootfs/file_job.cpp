@@ -1,0 +1,87 @@
+#include "rootfs/file_job.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+#include "base/error.h"
+#include "rootfs/file_copy.h"
+
+namespace ocitools {
+
+namespace {
+
+[[noreturn]] void no_longer_regular(const std::string& source) {
+    throw ClosureError(quote(source) + " is no longer a regular file");
+}
+
+}  // namespace
+
+void WriteStats::add(const WriteStats& other) {
+    files += other.files;
+    linked += other.linked;
+    bytes_copied += other.bytes_copied;
+    not_linked += other.not_linked;
+    if (!other.not_linked_example.empty() &&
+        (not_linked_example.empty() || other.not_linked_example < not_linked_example))
+        not_linked_example = other.not_linked_example;
+}
+
+// O_NONBLOCK: a source swapped for a FIFO since the closure saw it must not block the open (it
+// is then refused as not a regular file); reading a regular file ignores the flag.
+UniqueFd open_source(const std::string& source, struct stat& st) {
+    UniqueFd in(open(source.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY | O_NONBLOCK));
+    if (!in) throw SystemError("cannot open", source, errno);
+    if (fstat(in.get(), &st) != 0) throw SystemError("cannot stat", source, errno);
+    if (!S_ISREG(st.st_mode)) no_longer_regular(source);
+    return in;
+}
+
+std::uint64_t copy_file_job(int dir, const std::string& name, int in, const struct stat& st,
+                            const FileJob& job) {
+    UniqueFd out(
+        openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!out) throw SystemError("cannot create", *job.dest, errno);
+    copy_file_data(in, out.get(), st.st_size, st.st_blocks, *job.source, *job.dest);
+    if (fchmod(out.get(), job.mode) != 0) throw SystemError("cannot set mode of", *job.dest, errno);
+    const struct timespec times[2] = {job.mtime, job.mtime};
+    if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", *job.dest, errno);
+    return static_cast<std::uint64_t>(st.st_size);
+}
+
+bool link_file_job(const FileJob& job, int dir, const std::string& name, struct stat& st,
+                   WriteStats& stats) {
+    auto refuse = [&](const std::string& why) {
+        std::string example = quote(*job.source) + why;
+        if (stats.not_linked++ == 0 || example < stats.not_linked_example)
+            stats.not_linked_example = std::move(example);
+        return false;
+    };
+    // Without AT_SYMLINK_FOLLOW, linkat(2) links the name itself and never follows a symlink at
+    // either end; the new name is created in `dir` alone.
+    if (linkat(AT_FDCWD, job.source->c_str(), dir, name.c_str(), 0) == 0) {
+        // What was linked must still be the regular file the plan saw (a host path swapped for
+        // a symlink meanwhile would have been linked as one).
+        if (fstatat(dir, name.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0)
+            throw SystemError("cannot stat", *job.dest, errno);
+        if (!S_ISREG(st.st_mode)) {
+            (void)unlinkat(dir, name.c_str(), 0);
+            no_longer_regular(*job.source);
+        }
+        return true;
+    }
+    if (errno == EXDEV) return refuse(" is on another filesystem");
+    if (errno == EPERM || errno == EACCES)
+        return refuse(
+            ": not allowed (fs.protected_hardlinks lets only a user who owns the file, "
+            "or may read and write it, link it; or it is immutable)");
+    if (errno == EMLINK) return refuse(" has too many links");
+    if (errno == ENOENT) {  // the source is gone: say so, as a copy would
+        struct stat gone {};
+        (void)open_source(*job.source, gone);
+    }
+    throw SystemError("cannot hard-link " + quote(*job.source) + " as", *job.dest, errno);
+}
+
+}  // namespace ocitools
