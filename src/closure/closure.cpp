@@ -33,7 +33,7 @@ constexpr int kMaxScriptDepth = 8;
 // file (/usr/bin/python3 is python3-minimal's, its target python3.11 python3.11-minimal's).
 std::vector<std::string> symlink_chain(const Disk& disk, std::string path) {
     std::vector<std::string> chain;
-    for (int i = 0; i < 40; ++i) {
+    for (int i = 0; i <= kSymlinkLimit; ++i) {
         chain.push_back(path);
         struct stat st {};
         std::string target;

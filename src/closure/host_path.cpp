@@ -6,13 +6,11 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/path.h"
 
 namespace ocitools {
 
 namespace {
-
-// path_resolution(7): Linux gives up after 40 symlinks in one lookup.
-constexpr int kMaxSymlinks = 40;
 
 std::deque<std::string> split(const std::string& path) {
     std::deque<std::string> parts;
@@ -66,7 +64,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
             at = found;
             continue;
         }
-        if (++links > kMaxSymlinks)
+        if (++links > kSymlinkLimit)
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
         const std::string target = disk_.read_link(next);

@@ -11,9 +11,6 @@ namespace ocitools {
 
 namespace {
 
-// path_resolution(7): Linux gives up after 40 symlinks in one lookup.
-constexpr int kMaxSymlinks = 40;
-
 std::deque<std::string> components(const std::string& path) {
     std::deque<std::string> parts;
     for (std::size_t i = 0; i < path.size();) {
@@ -114,7 +111,7 @@ int MemoryDisk::find(const std::string& path, bool follow, const Node*& node,
             at = &it->second;
             continue;
         }
-        if (++links > kMaxSymlinks) return ELOOP;
+        if (++links > kSymlinkLimit) return ELOOP;
         const std::string& target = it->second.data;
         auto parts = components(target);
         todo.insert(todo.begin(), parts.begin(), parts.end());

@@ -10,8 +10,7 @@
 namespace ocitools {
 
 // path_resolution(7): a lookup that meets more symlinks than this fails with ELOOP. Whoever
-// follows symlinks by hand gives up at the same count. (Not kMaxSymlinks: files that still define
-// their own constant of that name include this header.)
+// follows symlinks by hand gives up at the same count.
 inline constexpr int kSymlinkLimit = 40;
 
 // Lexically join and clean an absolute path: collapse "//" and ".", keep "..".

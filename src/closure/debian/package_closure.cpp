@@ -18,9 +18,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// path_resolution(7): more symlinks than this on one path is ELOOP.
-constexpr int kMaxSymlinks = 40;
-
 bool by_name_and_arch(const DpkgPackage* a, const DpkgPackage* b) {
     return std::tie(a->name, a->architecture) < std::tie(b->name, b->architecture);
 }
@@ -266,7 +263,7 @@ InstalledFiles::InstalledFiles(const DpkgDatabase& db, const Disk& disk) : db_(d
 std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) const {
     if (dir == "/") return dir;
     if (auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end()) return it->second;
-    if (depth > kMaxSymlinks)
+    if (depth > kSymlinkLimit)
         throw ClosureError("too many levels of symbolic links resolving " +
                            quote(disk_.shown(dir)));
     const std::string parent = canonical_dir(parent_path(dir), depth);
