@@ -36,20 +36,18 @@ class CachingDisk final : public Disk {
     using Disk::open;
 
   private:
-    struct Stat {
-        int error;
-        struct stat st;
-    };
-    struct Link {
-        int error;
-        std::string target;
+    // What the disk answered: 0 and the value, or the errno.
+    template <typename T>
+    struct Answer {
+        int error = 0;
+        T value{};
     };
 
     const Disk& disk_;
     // A mutex, not a promise: every call of a Disk may come from any thread.
     mutable std::mutex mutex_;
-    mutable std::unordered_map<std::string, Stat> lstats_, stats_;
-    mutable std::unordered_map<std::string, Link> links_;
+    mutable std::unordered_map<std::string, Answer<struct stat>> lstats_, stats_;
+    mutable std::unordered_map<std::string, Answer<std::string>> links_;
 };
 
 }  // namespace ocitools

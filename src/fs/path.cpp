@@ -72,4 +72,14 @@ bool CanonPath::is_beneath(const CanonPath& dir) const {
            path_[dir.path_.size()] == '/';
 }
 
+std::vector<std::string> split_path_list(std::string_view list) {
+    std::vector<std::string> out;
+    for (size_t start = 0;;) {
+        const size_t end = std::min(list.find(':', start), list.size());
+        out.emplace_back(list.substr(start, end - start));
+        if (end == list.size()) return out;
+        start = end + 1;
+    }
+}
+
 }  // namespace ocitools

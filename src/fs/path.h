@@ -35,6 +35,10 @@ PathSplit split_last(std::string_view path);
 // "/a//./../b/". ".." is kept: what it means depends on symlinks, which only a lookup knows.
 std::vector<std::string_view> path_names(std::string_view path);
 
+// The entries of a colon-separated list of directories (PATH, DT_RUNPATH), in order, empty
+// ones included: "a::b" gives {"a", "", "b"}, "" gives {""}.
+std::vector<std::string> split_path_list(std::string_view list);
+
 // An absolute, lexically normal path, like Nix's CanonPath: parsed once, then trusted. "//",
 // "." and a trailing slash are dropped and ".." removes the name before it ("/.." is "/"), as
 // std::filesystem::path::lexically_normal does; "/a/./b/" and "/a/b" are the same CanonPath.

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "base/error.h"
+#include "fs/path.h"
 
 namespace ocitools {
 
@@ -23,17 +24,10 @@ std::string not_executable_reason(const Disk& disk, const std::string& path) {
 }  // namespace
 
 std::vector<std::string> search_path_dirs(const std::string& search_path) {
-    std::vector<std::string> dirs;
-    size_t start = 0;
-    while (start <= search_path.size()) {
-        size_t end = search_path.find(':', start);
-        if (end == std::string::npos) end = search_path.size();
-        std::string dir = search_path.substr(start, end - start);
-        start = end + 1;
-        // An empty or relative PATH entry means the current directory, which has no meaning
-        // for a container; skip it rather than copy whatever happens to be here.
-        if (!dir.empty() && dir[0] == '/') dirs.push_back(std::move(dir));
-    }
+    std::vector<std::string> dirs = split_path_list(search_path);
+    // An empty or relative PATH entry means the current directory, which has no meaning for a
+    // container; skip it rather than copy whatever happens to be here.
+    std::erase_if(dirs, [](const std::string& dir) { return dir.empty() || dir[0] != '/'; });
     return dirs;
 }
 

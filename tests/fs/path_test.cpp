@@ -93,5 +93,11 @@ TEST(CanonPath, IsBeneathIsStrictAndByWholeNames) {
     EXPECT_TRUE(CanonPath("/a/b/").is_beneath(CanonPath("/a/")));
 }
 
+TEST(SplitPathList, KeepsEveryEntryInOrderEmptyOnesToo) {
+    EXPECT_EQ(split_path_list("/a:/b"), (std::vector<std::string>{"/a", "/b"}));
+    EXPECT_EQ(split_path_list("/a::b:"), (std::vector<std::string>{"/a", "", "b", ""}));
+    EXPECT_EQ(split_path_list(""), std::vector<std::string>{""});
+}
+
 }  // namespace
 }  // namespace ocitools

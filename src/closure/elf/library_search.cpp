@@ -62,18 +62,6 @@ std::string platform_of(const ElfIdentity& id) {
     }
 }
 
-std::vector<std::string> split_path_list(const std::string& list) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start <= list.size()) {
-        size_t end = list.find(':', start);
-        if (end == std::string::npos) end = list.size();
-        out.push_back(list.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 }  // namespace
 
 std::string multiarch_tuple(const ElfIdentity& id) {
