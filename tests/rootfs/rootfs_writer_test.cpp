@@ -241,5 +241,45 @@ TEST(RootfsWriter, ASourceGoneIsNamed) {
                               SystemError, gone);
 }
 
+// A symlink found in the rootfs on the way to a plan entry, even a relative one that stays
+// inside the rootfs (which RESOLVE_BENEATH alone would follow), is never written through:
+// neither where the plan has a directory, nor on a parent the writer creates itself.
+TEST(RootfsWriter, ARelativeSymlinkInsideTheRootfsIsNeverWrittenThrough) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 2);
+    Plan file_only;  // no directory entries: the writer makes the parents
+    file_only.add(entry_for(dir / "src/d0/f0"));
+    for (const bool hardlink : {false, true})
+        for (const Plan* p : std::initializer_list<const Plan*>{&plan, &file_only}) {
+            const fs::path root =
+                dir / ((hardlink ? "linked" : "copied") + std::to_string(p == &plan));
+            fs::create_directories(in_root(root, dir / "src/elsewhere"));
+            fs::create_symlink("elsewhere", in_root(root, dir / "src/d0"));
+            EXPECT_THROW(write_plan(*p, root, {.hardlink = hardlink, .jobs = 2}), Error);
+            EXPECT_TRUE(fs::is_empty(in_root(root, dir / "src/elsewhere")));
+            EXPECT_TRUE(fs::is_symlink(in_root(root, dir / "src/d0")));
+        }
+}
+
+// Modes are kept whole: setuid, setgid and sticky bits too (a su-like program, /tmp-like
+// directories), copied or not.
+TEST(RootfsWriter, SpecialModeBitsAreKept) {
+    ScratchDir dir;
+    write_text(dir / "src/bin/tool", "#!/bin/sh\n");
+    fs::create_directories(dir / "src/tmp");
+    ASSERT_EQ(chmod((dir / "src/bin/tool").c_str(), 04755), 0);
+    ASSERT_EQ(chmod((dir / "src/tmp").c_str(), 01777), 0);
+    Plan plan;
+    for (fs::path p = dir / "src"; p != p.parent_path(); p = p.parent_path())
+        if (p != "/") plan.add(entry_for(p));
+    for (const auto* name : {"bin", "bin/tool", "tmp"}) plan.add(entry_for(dir / "src" / name));
+    write_plan(plan, dir / "root", {});
+    struct stat st {};
+    ASSERT_EQ(lstat(in_root(dir / "root", dir / "src/bin/tool").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 04755u);
+    ASSERT_EQ(lstat(in_root(dir / "root", dir / "src/tmp").c_str(), &st), 0);
+    EXPECT_EQ(st.st_mode & 07777, 01777u);
+}
+
 }  // namespace
 }  // namespace ocitools
