@@ -18,6 +18,7 @@
 #include "closure/script/shebang.h"
 #include "base/error.h"
 #include "base/parallel.h"
+#include "base/phase_time.h"
 
 namespace ocitools {
 
@@ -115,6 +116,7 @@ class ClosureWalk {
     void add_packages(const std::vector<std::string>& names) {
         if (names.empty() && owned_roots_.empty()) return;
         DpkgDatabase db(options_.dpkg_admin_dir, {}, reporter_);
+        phase_done("dpkg database");
         InstalledFiles installed(db);
         installed.set_lstat(
             [this](const std::string& path, struct stat& st) { return paths_.lstat(path, st); });
@@ -126,7 +128,9 @@ class ClosureWalk {
                     packages.add(*owner, root);
         for (const DpkgPackage* p : packages.packages())
             closure_.packages.push_back(p->name + ":" + db.effective_architecture(*p));
+        phase_done("package set");
         const PackageFiles files = installed.files_of(packages.packages(), options_.selection);
+        phase_done("package files");
         for (const auto& dir : files.directories) paths_.add_entry(dir);
         for (const auto& link : files.symlinks) paths_.add_entry(link);
         std::vector<std::string> regular;
@@ -173,6 +177,7 @@ class ClosureWalk {
                 }
             }
         }
+        phase_done("package files' ELF needs");
         if (unfollowed != 0)
             reporter_.warn(std::to_string(unfollowed) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
@@ -342,6 +347,7 @@ Closure compute_closure(const ContainerSpec& spec, const std::string& host_searc
     if (options.package_closure || !spec.packages.empty()) walk.skip_interpreter_hint();
     walk.hint_if_interpreter(program);
     walk.add_root(closure.program, /*is_program=*/true);
+    phase_done("program's closure");
     for (size_t i = 0; i < spec.args.size(); ++i) walk.add_store_paths_in_argument(spec.args[i], i);
 
     // Arguments naming existing regular files are data the command will open
