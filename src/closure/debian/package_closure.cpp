@@ -267,32 +267,65 @@ const std::vector<std::string>& FileSelection::default_include_patterns() {
 
 namespace {
 
-// fnmatch(pattern, path, 0), without fnmatch for the usual patterns: with no flags '*' matches
-// any bytes, '/' included, so a pattern whose one metacharacter is a single '*' matches exactly
-// the paths that start with what precedes it and end with what follows it.
-bool glob_matches(const std::string& pattern, const std::string& path) {
-    const size_t star = pattern.find('*');
-    if (star != std::string::npos &&
-        pattern.find_first_of("*?[\\", star + 1) == std::string::npos &&
-        pattern.find_first_of("?[\\") == std::string::npos) {
-        const std::string_view prefix(pattern.data(), star);
-        const std::string_view suffix = std::string_view(pattern).substr(star + 1);
-        return path.size() >= prefix.size() + suffix.size() && path.starts_with(prefix) &&
-               path.ends_with(suffix);
+// fnmatch(pattern, path, 0) for a list of patterns, without fnmatch for the usual ones: with no
+// flags '*' matches any bytes, '/' included, so a pattern whose one metacharacter is a single
+// '*' matches exactly the paths that start with what precedes it and end with what follows it.
+class Globs {
+  public:
+    explicit Globs(const std::vector<std::string>& patterns) {
+        for (const auto& pattern : patterns) {
+            const size_t star = pattern.find('*');
+            const bool simple = star != std::string::npos &&
+                                pattern.find_first_of("*?[\\", star + 1) == std::string::npos &&
+                                pattern.find_first_of("?[\\") == std::string::npos;
+            globs_.push_back(Glob{&pattern, simple ? star : std::string::npos});
+        }
     }
-    return fnmatch(pattern.c_str(), path.c_str(), 0) == 0;
-}
+
+    bool any_matches(const std::string& path) const {
+        return std::any_of(globs_.begin(), globs_.end(), [&](const Glob& glob) {
+            if (glob.star == std::string::npos)
+                return fnmatch(glob.pattern->c_str(), path.c_str(), 0) == 0;
+            const std::string_view pattern(*glob.pattern);
+            const std::string_view prefix = pattern.substr(0, glob.star);
+            const std::string_view suffix = pattern.substr(glob.star + 1);
+            return path.size() >= prefix.size() + suffix.size() && path.starts_with(prefix) &&
+                   path.ends_with(suffix);
+        });
+    }
+
+  private:
+    struct Glob {
+        const std::string* pattern;
+        size_t star;  // of a pattern whose only metacharacter it is; else npos
+    };
+    std::vector<Glob> globs_;
+};
+
+// FileSelection::excluded with its patterns looked at once.
+class CompiledSelection {
+  public:
+    explicit CompiledSelection(const FileSelection& selection)
+        : default_excludes_(selection.default_excludes),
+          excludes_(selection.excludes),
+          default_exclude_(FileSelection::default_exclude_patterns()),
+          default_include_(FileSelection::default_include_patterns()) {}
+
+    bool excluded(const std::string& path) const {
+        if (excludes_.any_matches(path)) return true;
+        return default_excludes_ && default_exclude_.any_matches(path) &&
+               !default_include_.any_matches(path);
+    }
+
+  private:
+    bool default_excludes_;
+    Globs excludes_, default_exclude_, default_include_;
+};
 
 }  // namespace
 
 bool FileSelection::excluded(const std::string& path) const {
-    auto matches = [&](const std::vector<std::string>& patterns) {
-        return std::any_of(patterns.begin(), patterns.end(),
-                           [&](const std::string& pattern) { return glob_matches(pattern, path); });
-    };
-    if (matches(excludes)) return true;
-    return default_excludes && matches(default_exclude_patterns()) &&
-           !matches(default_include_patterns());
+    return CompiledSelection(*this).excluded(path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -449,6 +482,7 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
     // Collected unsorted, sorted and deduplicated once at the end.
     PackageFiles out;
     std::vector<std::string> excluded_directories;
+    const CompiledSelection selected(selection);
     for (const DpkgPackage* package : packages) {
         const auto& list = db_.file_list(*package);
         // Views into `list`, which the database keeps.
@@ -461,7 +495,7 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
         }
         auto add = [&](const std::string& path) {
             if (is_root_entry(path)) return;
-            const bool excluded = selection.excluded(path);
+            const bool excluded = selected.excluded(path);
             // installed_path(), with the canonical path computed once.
             std::string canonical_path = canonical(path);
             std::string target = path;
