@@ -18,6 +18,7 @@
 #include "closure/script/shebang.h"
 #include "base/error.h"
 #include "base/parallel.h"
+#include "base/phase_time.h"
 #include "fs/caching_disk.h"
 #include "fs/path.h"
 
@@ -101,6 +102,7 @@ class ClosureWalk {
     void add_packages(const std::vector<std::string>& names) {
         if (names.empty() && owned_roots_.empty()) return;
         DpkgDatabase db(options_.dpkg_admin_dir, {}, reporter_, disk_);
+        phase_done("dpkg database");
         InstalledFiles installed(db, disk_);
         PackageClosure packages(db);
         for (const auto& name : names) packages.add(name);
@@ -110,7 +112,9 @@ class ClosureWalk {
                     packages.add(*owner, root);
         for (const DpkgPackage* p : packages.packages())
             closure_.packages.push_back(p->name + ":" + db.effective_architecture(*p));
+        phase_done("package set");
         const PackageFiles files = installed.files_of(packages.packages(), options_.selection);
+        phase_done("package files");
         for (const auto& dir : files.directories) paths_.add_entry(dir);
         for (const auto& link : files.symlinks) paths_.add_entry(link);
         std::vector<std::string> regular;
@@ -157,6 +161,7 @@ class ClosureWalk {
                 }
             }
         }
+        phase_done("package files' ELF needs");
         if (unfollowed != 0)
             reporter_.warn(std::to_string(unfollowed) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
@@ -318,6 +323,7 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     if (options.package_closure || !roots.packages.empty()) walk.skip_interpreter_hint();
     walk.hint_if_interpreter(roots.program);
     walk.add_root(roots.program, /*is_program=*/true);
+    phase_done("program's closure");
     for (const auto& store_path : roots.store_paths) walk.add_store_root(store_path.path);
     for (const auto& root : roots.files) walk.add_root(root.path, /*is_program=*/false);
     walk.add_packages(roots.packages);

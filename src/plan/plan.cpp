@@ -27,7 +27,7 @@ const PlanEntry* Plan::store_path_above(const std::string& path) const {
     if (store_paths_ == 0) return nullptr;
     for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
          slash = path.rfind('/', slash - 1)) {
-        auto it = entries_.find(path.substr(0, slash));
+        auto it = entries_.find(std::string_view(path).substr(0, slash));
         if (it != entries_.end() && it->second.kind == EntryKind::StorePath) return &it->second;
     }
     return nullptr;
@@ -37,7 +37,7 @@ const PlanEntry* Plan::store_path_above(const std::string& path) const {
 const PlanEntry* Plan::leaf_above(const std::string& path) const {
     for (size_t slash = path.rfind('/'); slash != std::string::npos && slash > 0;
          slash = path.rfind('/', slash - 1)) {
-        auto it = entries_.find(path.substr(0, slash));
+        auto it = entries_.find(std::string_view(path).substr(0, slash));
         if (it != entries_.end() &&
             (it->second.kind == EntryKind::File || it->second.kind == EntryKind::Symlink))
             return &it->second;

@@ -45,7 +45,7 @@ class Plan {
     const PlanEntry* store_path_above(const std::string& path) const;
     const PlanEntry* leaf_above(const std::string& path) const;
 
-    std::map<std::string, PlanEntry> entries_;
+    std::map<std::string, PlanEntry, std::less<>> entries_;  // found by views too
     size_t store_paths_ = 0;
 };
 

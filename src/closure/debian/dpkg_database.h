@@ -10,11 +10,12 @@
 //                 architectures of one package do not share a file);
 //   diversions    dpkg-divert(1)'s table: triplets of lines "from", "to", diverting package or
 //                 ":" for a local (administrator's) diversion.
-// Everything is parsed at the boundary into the types below; a malformed file is a
-// DpkgFormatError naming the file and line, an unreadable one a SystemError. Nothing is executed:
-// this is a reader, the database is never locked or written.
+// Everything is parsed at the boundary into types (DpkgPackage, Dependency, Diversion); a
+// malformed file is a DpkgFormatError naming the file and line, an unreadable one a SystemError.
+// Nothing is executed: this is a reader, the database is never locked or written.
 #pragma once
 
+#include <deque>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -25,110 +26,12 @@
 
 #include "base/error.h"
 #include "base/reporter.h"
+#include "closure/debian/deb822.h"
+#include "closure/debian/dpkg_package.h"
+#include "closure/debian/relationships.h"
 #include "fs/real_disk.h"
 
 namespace ocitools {
-
-// A dpkg database file (or a relationship field) that does not follow its syntax. The message
-// starts with "<file>:<line>: " when it comes from a file.
-class DpkgFormatError : public FormatError {
-  public:
-    using FormatError::FormatError;
-};
-
-// One alternative of a relationship field (deb-control(5), "Package interrelationship fields"):
-//   name[:archqual] [(relation version)] [[arch ...]] [<profile ...>]...
-// Installed binary packages carry only the first two parts; the restriction lists belong to
-// source packages (deb-src-control(5)) but are accepted, as dpkg's parser accepts them.
-struct DependencyAlternative {
-    std::string name;
-    // "" (none: the depending package's own architecture), "any" (any architecture, if the
-    // target is Multi-Arch: allowed), "native", or an architecture name.
-    std::string arch_qualifier;
-    // "<<", "<=", "=", ">=", ">>" (the obsolete "<" and ">" are read as "<=" and ">=", as dpkg
-    // does), or "" when unversioned. Kept for messages; the package closure ignores versions.
-    std::string relation;
-    std::string version;
-    // Architecture restriction, e.g. {"amd64", "i386"} or {"!hurd-any"}: empty means all.
-    std::vector<std::string> architectures;
-    // Build-profile restriction formula: a disjunction of the <...> lists, each a conjunction of
-    // terms such as "nocheck" or "!stage1". Empty means always.
-    std::vector<std::vector<std::string>> profiles;
-
-    // Whether the alternative applies on architecture `arch` with no build profile active. The
-    // architecture wildcards understood are "any", "OS-any" and "any-CPU" for the Linux
-    // architecture names Debian uses (dpkg-architecture(1) has the full tuple table).
-    bool applies_to(std::string_view arch) const;
-
-    // "name[:archqual]", the part that decides which package satisfies it.
-    std::string target() const;
-    // The alternative as it would be written back, e.g. "libc6:any (>= 2.36) [amd64]".
-    std::string to_string() const;
-
-    bool operator==(const DependencyAlternative&) const = default;
-};
-
-// One comma-separated element of a relationship field: satisfied by any of its alternatives
-// ("a | b"), tried in order.
-struct Dependency {
-    std::vector<DependencyAlternative> alternatives;
-
-    std::string to_string() const;  // "a | b:any"
-    bool operator==(const Dependency&) const = default;
-};
-
-// Parse the value of a relationship field (Depends, Pre-Depends, Provides...). Whitespace,
-// including the newlines of folded fields, may separate any two tokens; an empty value and a
-// trailing comma are accepted. Throws DpkgFormatError (without a file name) on a syntax error.
-std::vector<Dependency> parse_relationships(std::string_view value);
-
-enum class MultiArch { No, Same, Foreign, Allowed };
-
-// The third word of the Status field (dpkg(1), "Package states").
-enum class PackageState {
-    NotInstalled,
-    ConfigFiles,
-    HalfInstalled,
-    Unpacked,
-    HalfConfigured,
-    TriggersAwaited,
-    TriggersPending,
-    Installed,
-};
-
-// One line of the Conffiles field: " /etc/foo.conf <md5> [obsolete] [remove-on-upgrade]".
-struct Conffile {
-    std::string path;
-    std::string hash;       // md5 of the shipped version ("newconffile" while being unpacked)
-    bool obsolete = false;  // no longer shipped by the package; dpkg leaves it in place
-    bool remove_on_upgrade = false;  // will be removed by the next upgrade
-};
-
-struct DpkgPackage {
-    std::string name;
-    // As recorded: "amd64", "all", or "" for stanzas without the field (not-installed records,
-    // databases older than multiarch). See DpkgDatabase::effective_architecture.
-    std::string architecture;
-    MultiArch multi_arch = MultiArch::No;
-    std::string version;
-    std::string want;    // first word of Status: unknown, install, hold, deinstall, purge
-    std::string eflag;   // second word: ok, reinstreq
-    PackageState state;  // third word
-    std::vector<Dependency> pre_depends;
-    std::vector<Dependency> depends;
-    std::vector<DependencyAlternative> provides;  // virtual packages, each maybe "(= version)"
-    std::vector<Conffile> conffiles;
-    std::filesystem::path source;  // the file and line of the stanza, for messages
-    int line = 0;
-
-    // Whether the package counts as installed for dependencies: its files are in place and it
-    // has been configured (dpkg(1): "installed", and "triggers-awaited"/"triggers-pending",
-    // which are configured packages waiting for trigger processing). "unpacked" and
-    // "half-configured" packages do not satisfy Depends, as in dpkg.
-    bool installed() const;
-    // dpkg-query's ${binary:Package}: "name:arch" for Multi-Arch: same packages, else "name".
-    std::string binary_package() const;
-};
 
 // One entry of the diversions table (dpkg-divert(1)): every package's `from`, except the
 // diverting package's own, is installed at `to`. A local diversion (package ":") applies to all.
@@ -153,6 +56,9 @@ class DpkgDatabase {
     explicit DpkgDatabase(std::filesystem::path admin_dir = std::string(kDefaultAdminDir),
                           std::string native_architecture = {}, Reporter reporter = {},
                           const Disk& disk = host_disk());
+    // Packages are known by address (file_list's cache) and view the database's strings.
+    DpkgDatabase(const DpkgDatabase&) = delete;
+    DpkgDatabase& operator=(const DpkgDatabase&) = delete;
 
     const std::filesystem::path& admin_dir() const { return admin_dir_; }
     const std::string& native_architecture() const { return native_; }
@@ -193,12 +99,11 @@ class DpkgDatabase {
     Reporter reporter_;
     std::vector<DpkgPackage> packages_;
     std::vector<Diversion> diversions_;
-    std::unordered_map<std::string, std::vector<size_t>> installed_by_name_;
-    std::unordered_map<std::string, std::vector<size_t>> providers_by_name_;
+    std::deque<std::string> sources_;  // the files read, which DpkgPackage::source views
+    // Views of the packages' names, which never move once read.
+    std::unordered_map<std::string_view, std::vector<size_t>> installed_by_name_;
+    std::unordered_map<std::string_view, std::vector<size_t>> providers_by_name_;
     mutable std::map<const DpkgPackage*, std::vector<std::string>> file_lists_;
 };
-
-const char* to_string(PackageState state);
-const char* to_string(MultiArch multi_arch);
 
 }  // namespace ocitools

@@ -52,6 +52,21 @@ bool is_root_entry(const std::string& path) {
     return path == "/" || path == "/.";
 }
 
+// Whether clean() would return `path` unchanged: absolute, no empty, "." or ".." component, no
+// trailing '/'.
+bool is_clean(std::string_view path) {
+    if (path.empty() || path.front() != '/') return false;
+    if (path == "/") return true;
+    if (path.back() == '/') return false;
+    for (size_t pos = 0; pos < path.size();) {  // at a '/'
+        const size_t end = std::min(path.find('/', pos + 1), path.size());
+        const std::string_view part = path.substr(pos + 1, end - pos - 1);
+        if (part.empty() || part == "." || part == "..") return false;
+        pos = end;
+    }
+    return true;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------------------------------------
@@ -244,15 +259,67 @@ const std::vector<std::string>& FileSelection::default_include_patterns() {
     return patterns;
 }
 
-bool FileSelection::excluded(const std::string& path) const {
-    auto matches = [&](const std::vector<std::string>& patterns) {
-        return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
-            return fnmatch(pattern.c_str(), path.c_str(), 0) == 0;
+namespace {
+
+// fnmatch(pattern, path, 0) for a list of patterns, without fnmatch for the usual ones: with no
+// flags '*' matches any bytes, '/' included, so a pattern whose one metacharacter is a single
+// '*' matches exactly the paths that start with what precedes it and end with what follows it.
+class Globs {
+  public:
+    explicit Globs(const std::vector<std::string>& patterns) {
+        for (const auto& pattern : patterns) {
+            const size_t star = pattern.find('*');
+            const bool simple = star != std::string::npos &&
+                                pattern.find_first_of("*?[\\", star + 1) == std::string::npos &&
+                                pattern.find_first_of("?[\\") == std::string::npos;
+            globs_.push_back(Glob{&pattern, simple ? star : std::string::npos});
+        }
+    }
+
+    bool any_matches(const std::string& path) const {
+        return std::any_of(globs_.begin(), globs_.end(), [&](const Glob& glob) {
+            if (glob.star == std::string::npos)
+                return fnmatch(glob.pattern->c_str(), path.c_str(), 0) == 0;
+            const std::string_view pattern(*glob.pattern);
+            const std::string_view prefix = pattern.substr(0, glob.star);
+            const std::string_view suffix = pattern.substr(glob.star + 1);
+            return path.size() >= prefix.size() + suffix.size() && path.starts_with(prefix) &&
+                   path.ends_with(suffix);
         });
+    }
+
+  private:
+    struct Glob {
+        const std::string* pattern;
+        size_t star;  // of a pattern whose only metacharacter it is; else npos
     };
-    if (matches(excludes)) return true;
-    return default_excludes && matches(default_exclude_patterns()) &&
-           !matches(default_include_patterns());
+    std::vector<Glob> globs_;
+};
+
+// FileSelection::excluded with its patterns looked at once.
+class CompiledSelection {
+  public:
+    explicit CompiledSelection(const FileSelection& selection)
+        : default_excludes_(selection.default_excludes),
+          excludes_(selection.excludes),
+          default_exclude_(FileSelection::default_exclude_patterns()),
+          default_include_(FileSelection::default_include_patterns()) {}
+
+    bool excluded(const std::string& path) const {
+        if (excludes_.any_matches(path)) return true;
+        return default_excludes_ && default_exclude_.any_matches(path) &&
+               !default_include_.any_matches(path);
+    }
+
+  private:
+    bool default_excludes_;
+    Globs excludes_, default_exclude_, default_include_;
+};
+
+}  // namespace
+
+bool FileSelection::excluded(const std::string& path) const {
+    return CompiledSelection(*this).excluded(path);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -292,11 +359,28 @@ std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) con
 }
 
 std::string InstalledFiles::canonical(const std::string& path) const {
-    const std::string p = clean(path);
+    // dpkg's lists hold clean paths: those need no cleaning, and their directory is looked up
+    // in the cache without a copy.
+    const std::string cleaned = is_clean(path) ? std::string() : clean(path);
+    const std::string& p = cleaned.empty() ? path : cleaned;
     if (p == "/") return p;
-    const std::string name = base_of(p);
+    const size_t slash = p.rfind('/');
+    const std::string_view name = std::string_view(p).substr(slash + 1);
     if (name == "..") return canonical_dir(p);
-    return join(canonical_dir(parent_path(p)), name);
+    const std::string_view dir =
+        slash == 0 ? std::string_view("/") : std::string_view(p).substr(0, slash);
+    std::string computed;
+    const std::string* resolved = &computed;
+    if (const auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end())
+        resolved = &it->second;
+    else
+        computed = canonical_dir(std::string(dir));
+    std::string out;
+    out.reserve(resolved->size() + 1 + name.size());
+    out += *resolved;
+    if (*resolved != "/") out += '/';
+    out += name;
+    return out;
 }
 
 const Diversion* InstalledFiles::diversion_from(const std::string& canonical_path) const {
@@ -379,54 +463,80 @@ std::vector<const DpkgPackage*> InstalledFiles::owners_of(const std::string& pat
 
 PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& packages,
                                       const FileSelection& selection) const {
-    std::set<std::string> directories, excluded_directories, files, symlinks, missing;
+    // Collected unsorted, sorted and deduplicated once at the end.
+    PackageFiles out;
+    std::vector<std::string> excluded_directories;
+    const CompiledSelection selected(selection);
     for (const DpkgPackage* package : packages) {
         const auto& list = db_.file_list(*package);
-        std::unordered_set<std::string> parents;
-        for (const auto& path : list) parents.insert(parent_path(path));
-        std::vector<std::string> entries = list;
-        const std::unordered_set<std::string> listed(list.begin(), list.end());
-        for (const auto& conffile : package->conffiles)
-            if (!conffile.obsolete && !listed.count(conffile.path))
-                entries.push_back(conffile.path);
-
-        for (const auto& path : entries) {
-            if (is_root_entry(path)) continue;
-            const bool excluded = selection.excluded(path);
-            const std::string target = installed_path(*package, path);
-            if (parents.count(path)) {
-                (excluded ? excluded_directories : directories).insert(target);
-                continue;
+        // Views into `list`, which the database keeps.
+        std::unordered_set<std::string_view> parents;
+        for (const auto& path : list) {
+            const size_t slash = path.rfind('/');
+            parents.insert(slash == 0 || slash == std::string::npos
+                               ? std::string_view("/")
+                               : std::string_view(path).substr(0, slash));
+        }
+        auto add = [&](const std::string& path) {
+            if (is_root_entry(path)) return;
+            const bool excluded = selected.excluded(path);
+            // installed_path(), with the canonical path computed once.
+            std::string canonical_path = canonical(path);
+            std::string target = path;
+            const Diversion* d = diversion_from(canonical_path);
+            if (d && (!d->package || *d->package != package->name)) {
+                target = d->to;
+                canonical_path = canonical(target);
             }
-            if (excluded) continue;
+            if (parents.count(path)) {
+                (excluded ? excluded_directories : out.directories).push_back(std::move(target));
+                return;
+            }
+            if (excluded) return;
             struct stat st {};
-            const std::string on_disk = canonical(target);
-            if (const int error = disk_.lstat(on_disk, st); error != 0) {
+            if (const int error = disk_.lstat(canonical_path, st); error != 0) {
                 if (error != ENOENT && error != ENOTDIR)
-                    throw SystemError("cannot stat", disk_.shown(on_disk), error);
-                missing.insert(target);
+                    throw SystemError("cannot stat", disk_.shown(canonical_path), error);
+                out.missing.push_back(std::move(target));
             } else if (S_ISDIR(st.st_mode)) {
-                directories.insert(target);
+                out.directories.push_back(std::move(target));
             } else if (S_ISLNK(st.st_mode)) {
-                symlinks.insert(target);
+                out.symlinks.push_back(std::move(target));
             } else {
-                files.insert(target);
+                out.files.push_back(std::move(target));
+            }
+        };
+        for (const auto& path : list) add(path);
+        if (package->conffiles.empty()) continue;
+        const std::unordered_set<std::string_view> listed(list.begin(), list.end());
+        for (const auto& conffile : package->conffiles)
+            if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+    }
+    auto sort_unique = [](std::vector<std::string>& v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+    };
+    for (auto* v :
+         {&out.directories, &out.files, &out.symlinks, &out.missing, &excluded_directories})
+        sort_unique(*v);
+    // An excluded directory stays when something kept lies beneath it (a package's copyright).
+    std::vector<std::string> kept_directories;
+    for (const auto& dir : excluded_directories) {
+        const std::string prefix = dir + "/";
+        for (const auto* v : {&out.directories, &out.files, &out.symlinks, &out.missing}) {
+            const auto it = std::lower_bound(v->begin(), v->end(), prefix);
+            if (it != v->end() && it->starts_with(prefix)) {
+                kept_directories.push_back(dir);
+                break;
             }
         }
     }
-    // An excluded directory stays when something kept lies beneath it (a package's copyright).
-    std::set<std::string> kept;
-    for (const auto* set : {&directories, &files, &symlinks, &missing})
-        kept.insert(set->begin(), set->end());
-    for (const auto& dir : excluded_directories) {
-        const auto it = kept.lower_bound(dir + "/");
-        if (it != kept.end() && it->compare(0, dir.size() + 1, dir + "/") == 0)
-            directories.insert(dir);
+    if (!kept_directories.empty()) {
+        out.directories.insert(out.directories.end(), kept_directories.begin(),
+                               kept_directories.end());
+        sort_unique(out.directories);
     }
-    return PackageFiles{{directories.begin(), directories.end()},
-                        {files.begin(), files.end()},
-                        {symlinks.begin(), symlinks.end()},
-                        {missing.begin(), missing.end()}};
+    return out;
 }
 
 }  // namespace ocitools

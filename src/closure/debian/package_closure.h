@@ -18,8 +18,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "closure/debian/dpkg_database.h"
 #include "base/error.h"
+#include "closure/debian/dpkg_database.h"
 #include "fs/real_disk.h"
 
 namespace ocitools {
@@ -190,7 +190,12 @@ class InstalledFiles {
 
     const DpkgDatabase& db_;
     const Disk& disk_;
-    mutable std::unordered_map<std::string, std::string> canonical_dirs_;
+    // Looked up by views: the hash and equality of std::string_view, for std::string keys too.
+    struct ViewHash {
+        using is_transparent = void;
+        size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+    };
+    mutable std::unordered_map<std::string, std::string, ViewHash, std::equal_to<>> canonical_dirs_;
     mutable std::optional<std::unordered_map<std::string, const Diversion*>> by_from_, by_to_;
     // Non-directory entries of every installed package's list (and conffiles), by last
     // component (a view into the listed path).
