@@ -360,7 +360,9 @@ TEST(PackageClosure, ArchitectureQualifiers) {
         .package("libx", "Multi-Arch: same", Strings{"/."}, "i386")
         .package("tool", "Multi-Arch: foreign")  // satisfies dependencies of any architecture
         .package("indep", "Depends: libx, native-only:native", Strings{"/."}, "all")
-        .package("native-only");
+        .package("native-only")
+        // An explicit :arch wants that architecture, Multi-Arch: foreign or not.
+        .package("wants-i386-tool", "Depends: tool:i386");
     const auto db = dpkg.open();
     EXPECT_EQ(closure_of(*db, {"py-tool"}),
               (Strings{"perl-base:amd64", "py-tool:amd64", "python3:amd64"}));
@@ -375,6 +377,8 @@ TEST(PackageClosure, ArchitectureQualifiers) {
     EXPECT_EQ(closure_of(*db, {"indep:amd64"}).front(), "indep:all");
     EXPECT_ERROR_CONTAINS(closure_of(*db, {"perl:i386"}), PackageError,
                           "perl:i386: not installed (installed: perl:amd64)");
+    EXPECT_ERROR_CONTAINS(closure_of(*db, {"wants-i386-tool"}), PackageError,
+                          "wants-i386-tool -> tool:i386: not installed");
 }
 
 TEST(PackageClosure, UnsatisfiedDependencyNamesTheChain) {
