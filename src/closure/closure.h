@@ -16,6 +16,8 @@
 #include <vector>
 
 #include "closure/nix/nix_closure.h"
+#include "closure/debian/file_selection.h"
+#include "closure/debian/installed_files.h"
 #include "closure/debian/package_closure.h"
 #include "fs/real_disk.h"
 #include "plan/plan.h"

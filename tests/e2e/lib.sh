@@ -16,7 +16,13 @@ cleanup() {
     for id in $(runc list -q 2>/dev/null | grep "^e2e-$$-" || true); do
         runc delete --force "$id" >/dev/null 2>&1 || true
     done
-    # A test's own clean-up (rootless containers live under their own runc --root).
+    # Rootless containers live under their own runc --root (setup_rootless_user).
+    if [ -n "${RL_STATE:-}" ]; then
+        for id in $(as_user runc --root "$RL_STATE" list -q 2>/dev/null | grep "^e2e-$$-" || true); do
+            as_user runc --root "$RL_STATE" delete --force "$id" >/dev/null 2>&1 || true
+        done
+    fi
+    # A test's own clean-up.
     if declare -F e2e_cleanup_hook >/dev/null; then e2e_cleanup_hook || true; fi
     rm -rf "$WORK"
 }

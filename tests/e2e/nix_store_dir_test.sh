@@ -77,12 +77,6 @@ refused_closure "db mode: a root the database does not list" \
 # An unprivileged user builds the bundle (rootless by default): the store's read-only
 # directories are filled without root's override, and the bundle runs under rootless runc.
 setup_rootless_user
-e2e_cleanup_hook() {
-    local id
-    for id in $(as_user runc --root "$RL_STATE" list -q 2>/dev/null | grep "^e2e-$$-" || true); do
-        as_user runc --root "$RL_STATE" delete --force "$id" >/dev/null 2>&1 || true
-    done
-}
 if as_user unshare --user --map-root-user true 2>/dev/null; then
     (cd "$RL" && as_user "$RL_OCITOOLS" build-container -o "$RL/app" -- "$app/bin/hello")
     check_bundle "$RL/app"

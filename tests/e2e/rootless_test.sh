@@ -8,12 +8,6 @@ command -v runc >/dev/null || { echo "skipped: runc not installed"; exit 77; }
 BB=/bin/busybox
 
 setup_rootless_user
-e2e_cleanup_hook() {
-    local id
-    for id in $(as_user runc --root "$RL_STATE" list -q 2>/dev/null | grep "^e2e-$$-" || true); do
-        as_user runc --root "$RL_STATE" delete --force "$id" >/dev/null 2>&1 || true
-    done
-}
 cd "$RL" || exit 1
 if ! as_user unshare --user --map-root-user true 2>/dev/null; then
     echo "skipped: $ROOTLESS_USER cannot create user namespaces on this kernel"

@@ -1,5 +1,7 @@
 #include "closure/debian/dpkg_package.h"
 
+#include <tuple>
+
 #include <algorithm>
 #include <utility>
 
@@ -181,6 +183,10 @@ const char* to_string(PackageState state) {
 
 const char* to_string(MultiArch multi_arch) {
     return name_of(kMultiArch, multi_arch);
+}
+
+bool by_name_and_arch(const DpkgPackage* a, const DpkgPackage* b) {
+    return std::tie(a->name, a->architecture) < std::tie(b->name, b->architecture);
 }
 
 }  // namespace ocitools

@@ -69,4 +69,7 @@ struct DpkgPackage {
 const char* to_string(PackageState state);
 const char* to_string(MultiArch multi_arch);
 
+// Packages in order of (name, architecture): how package sets are sorted.
+bool by_name_and_arch(const DpkgPackage* a, const DpkgPackage* b);
+
 }  // namespace ocitools

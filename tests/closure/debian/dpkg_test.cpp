@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "closure/debian/dpkg_database.h"
+#include "closure/debian/installed_files.h"
 #include "closure/debian/package_closure.h"
 #include "base/error.h"
 #include "test_support.h"

@@ -1,0 +1,278 @@
+#include "closure/debian/installed_files.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <unordered_set>
+
+#include "fs/path.h"
+
+namespace ocitools {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string base_of(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+    return dir == "/" ? "/" + name : dir + "/" + name;
+}
+
+// Lexically clean an absolute path: no empty or "." components, no trailing '/'; ".." is kept
+// (only the symlink-aware resolution may remove it).
+std::string clean(std::string_view path) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < path.size()) {
+        size_t end = path.find('/', pos);
+        if (end == std::string_view::npos) end = path.size();
+        const std::string_view part = path.substr(pos, end - pos);
+        if (!part.empty() && part != ".") {
+            out += '/';
+            out += part;
+        }
+        pos = end + 1;
+    }
+    return out.empty() ? "/" : out;
+}
+
+bool is_root_entry(const std::string& path) {
+    return path == "/" || path == "/.";
+}
+
+// Whether clean() would return `path` unchanged: absolute, no empty, "." or ".." component, no
+// trailing '/'.
+bool is_clean(std::string_view path) {
+    if (path.empty() || path.front() != '/') return false;
+    if (path == "/") return true;
+    if (path.back() == '/') return false;
+    for (size_t pos = 0; pos < path.size();) {  // at a '/'
+        const size_t end = std::min(path.find('/', pos + 1), path.size());
+        const std::string_view part = path.substr(pos + 1, end - pos - 1);
+        if (part.empty() || part == "." || part == "..") return false;
+        pos = end;
+    }
+    return true;
+}
+
+}  // namespace
+
+InstalledFiles::InstalledFiles(const DpkgDatabase& db, const Disk& disk) : db_(db), disk_(disk) {}
+
+std::string InstalledFiles::canonical_dir(const std::string& dir, int depth) const {
+    if (dir == "/") return dir;
+    if (auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end()) return it->second;
+    if (depth > kSymlinkLimit)
+        throw ClosureError("too many levels of symbolic links resolving " +
+                           quote(disk_.shown(dir)));
+    const std::string parent = canonical_dir(parent_path(dir), depth);
+    const std::string name = base_of(dir);
+    std::string result;
+    if (name == ".") {
+        result = parent;
+    } else if (name == "..") {
+        result = parent_path(parent);
+    } else {
+        result = join(parent, name);
+        std::string link;
+        const int error = disk_.readlink(result, link);
+        if (error == 0) {
+            // A symlink: its target, relative to the link's directory or to the root.
+            const std::string resolved =
+                link.front() == '/' ? clean(link) : clean(parent + "/" + link);
+            result = canonical_dir(resolved, depth + 1);
+        } else if (error != EINVAL && error != ENOENT && error != ENOTDIR && error != EACCES) {
+            throw SystemError("cannot read link", disk_.shown(result), error);
+        }
+        // EINVAL: not a symlink. Missing or unreadable: kept lexically.
+    }
+    canonical_dirs_.emplace(dir, result);
+    return result;
+}
+
+std::string InstalledFiles::canonical(const std::string& path) const {
+    // dpkg's lists hold clean paths: those need no cleaning, and their directory is looked up
+    // in the cache without a copy.
+    const std::string cleaned = is_clean(path) ? std::string() : clean(path);
+    const std::string& p = cleaned.empty() ? path : cleaned;
+    if (p == "/") return p;
+    const size_t slash = p.rfind('/');
+    const std::string_view name = std::string_view(p).substr(slash + 1);
+    if (name == "..") return canonical_dir(p);
+    const std::string_view dir =
+        slash == 0 ? std::string_view("/") : std::string_view(p).substr(0, slash);
+    std::string computed;
+    const std::string* resolved = &computed;
+    if (const auto it = canonical_dirs_.find(dir); it != canonical_dirs_.end())
+        resolved = &it->second;
+    else
+        computed = canonical_dir(std::string(dir));
+    std::string out;
+    out.reserve(resolved->size() + 1 + name.size());
+    out += *resolved;
+    if (*resolved != "/") out += '/';
+    out += name;
+    return out;
+}
+
+const Diversion* InstalledFiles::diversion_from(const std::string& canonical_path) const {
+    if (!by_from_) {
+        by_from_.emplace();
+        by_to_.emplace();
+        for (const Diversion& d : db_.diversions()) {
+            by_from_->emplace(canonical(d.from), &d);
+            by_to_->emplace(canonical(d.to), &d);
+        }
+    }
+    const auto it = by_from_->find(canonical_path);
+    return it == by_from_->end() ? nullptr : it->second;
+}
+
+const Diversion* InstalledFiles::diversion_to(const std::string& canonical_path) const {
+    diversion_from("/");  // builds both indexes
+    const auto it = by_to_->find(canonical_path);
+    return it == by_to_->end() ? nullptr : it->second;
+}
+
+std::string InstalledFiles::installed_path(const DpkgPackage& package,
+                                           const std::string& path) const {
+    const Diversion* d = diversion_from(canonical(path));
+    if (d && (!d->package || *d->package != package.name)) return d->to;
+    return path;
+}
+
+void InstalledFiles::build_owner_index() const {
+    if (by_basename_) return;
+    by_basename_.emplace();
+    // Views into the cached file lists and the database's conffiles, which outlive the index.
+    std::vector<const DpkgPackage*> installed;
+    std::unordered_set<std::string_view> directories;  // listed with something beneath
+    for (const DpkgPackage& package : db_.packages()) {
+        if (!package.installed()) continue;
+        installed.push_back(&package);
+        for (const auto& path : db_.file_list(package))
+            directories.insert(std::string_view(path).substr(0, path.rfind('/')));
+    }
+    for (const DpkgPackage* package : installed) {
+        const auto& list = db_.file_list(*package);
+        auto add = [&](const std::string& path) {
+            if (is_root_entry(path) || directories.count(path)) return;
+            const std::string_view base = std::string_view(path).substr(path.rfind('/') + 1);
+            (*by_basename_)[base].push_back(Listing{package, &path});
+        };
+        for (const auto& path : list) add(path);
+        if (package->conffiles.empty()) continue;
+        const std::unordered_set<std::string_view> listed(list.begin(), list.end());
+        for (const auto& conffile : package->conffiles)
+            if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+    }
+}
+
+std::vector<const DpkgPackage*> InstalledFiles::owners_of(const std::string& path) const {
+    if (path.empty() || path.front() != '/')
+        throw ClosureError("owner of " + quote(path) + ": not an absolute path");
+    build_owner_index();
+    const std::string wanted = canonical(path);
+    std::vector<const DpkgPackage*> owners;
+    auto listing_of = [&](const std::string& canonical_path, const Diversion* diversion) {
+        const auto it = by_basename_->find(base_of(canonical_path));
+        if (it == by_basename_->end()) return;
+        for (const Listing& l : it->second) {
+            if (canonical(*l.path) != canonical_path) continue;
+            // The diverted path: only the diverting package's copy is there (dpkg-divert(1)).
+            // The diversion's target: every other package's copy of the original is there.
+            const bool diverter = diversion && diversion->package == l.package->name;
+            if (diversion && diverter != (canonical_path == wanted)) continue;
+            owners.push_back(l.package);
+        }
+    };
+    listing_of(wanted, diversion_from(wanted));
+    if (const Diversion* d = diversion_to(wanted)) listing_of(canonical(d->from), d);
+    std::sort(owners.begin(), owners.end(), by_name_and_arch);
+    owners.erase(std::unique(owners.begin(), owners.end()), owners.end());
+    return owners;
+}
+
+PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& packages,
+                                      const FileSelection& selection) const {
+    // Collected unsorted, sorted and deduplicated once at the end.
+    PackageFiles out;
+    std::vector<std::string> excluded_directories;
+    const CompiledSelection selected(selection);
+    for (const DpkgPackage* package : packages) {
+        const auto& list = db_.file_list(*package);
+        // Views into `list`, which the database keeps.
+        std::unordered_set<std::string_view> parents;
+        for (const auto& path : list) {
+            const size_t slash = path.rfind('/');
+            parents.insert(slash == 0 || slash == std::string::npos
+                               ? std::string_view("/")
+                               : std::string_view(path).substr(0, slash));
+        }
+        auto add = [&](const std::string& path) {
+            if (is_root_entry(path)) return;
+            const bool excluded = selected.excluded(path);
+            // installed_path(), with the canonical path computed once.
+            std::string canonical_path = canonical(path);
+            std::string target = path;
+            const Diversion* d = diversion_from(canonical_path);
+            if (d && (!d->package || *d->package != package->name)) {
+                target = d->to;
+                canonical_path = canonical(target);
+            }
+            if (parents.count(path)) {
+                (excluded ? excluded_directories : out.directories).push_back(std::move(target));
+                return;
+            }
+            if (excluded) return;
+            struct stat st {};
+            if (const int error = disk_.lstat(canonical_path, st); error != 0) {
+                if (error != ENOENT && error != ENOTDIR)
+                    throw SystemError("cannot stat", disk_.shown(canonical_path), error);
+                out.missing.push_back(std::move(target));
+            } else if (S_ISDIR(st.st_mode)) {
+                out.directories.push_back(std::move(target));
+            } else if (S_ISLNK(st.st_mode)) {
+                out.symlinks.push_back(std::move(target));
+            } else {
+                out.files.push_back(std::move(target));
+            }
+        };
+        for (const auto& path : list) add(path);
+        if (package->conffiles.empty()) continue;
+        const std::unordered_set<std::string_view> listed(list.begin(), list.end());
+        for (const auto& conffile : package->conffiles)
+            if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+    }
+    auto sort_unique = [](std::vector<std::string>& v) {
+        std::sort(v.begin(), v.end());
+        v.erase(std::unique(v.begin(), v.end()), v.end());
+    };
+    for (auto* v :
+         {&out.directories, &out.files, &out.symlinks, &out.missing, &excluded_directories})
+        sort_unique(*v);
+    // An excluded directory stays when something kept lies beneath it (a package's copyright).
+    std::vector<std::string> kept_directories;
+    for (const auto& dir : excluded_directories) {
+        const std::string prefix = dir + "/";
+        for (const auto* v : {&out.directories, &out.files, &out.symlinks, &out.missing}) {
+            const auto it = std::lower_bound(v->begin(), v->end(), prefix);
+            if (it != v->end() && it->starts_with(prefix)) {
+                kept_directories.push_back(dir);
+                break;
+            }
+        }
+    }
+    if (!kept_directories.empty()) {
+        out.directories.insert(out.directories.end(), kept_directories.begin(),
+                               kept_directories.end());
+        sort_unique(out.directories);
+    }
+    return out;
+}
+
+}  // namespace ocitools
