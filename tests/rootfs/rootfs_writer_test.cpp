@@ -281,5 +281,27 @@ TEST(RootfsWriter, SpecialModeBitsAreKept) {
     EXPECT_EQ(st.st_mode & 07777, 01777u);
 }
 
+// Whatever is found at a file's name in the rootfs (a file planted there, or a symlink pointing
+// out of it) is never written through or replaced: files are created O_EXCL | O_NOFOLLOW.
+TEST(RootfsWriter, AnythingAtAFilesNameIsNeverOverwrittenOrFollowed) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 2);
+    write_text(dir / "victim", "precious");
+    for (const bool symlink : {false, true}) {
+        const fs::path root = dir / (symlink ? "symlinked" : "planted");
+        const fs::path at = in_root(root, dir / "src/d0/f0");
+        fs::create_directories(at.parent_path());
+        if (symlink)
+            fs::create_symlink(dir / "victim", at);
+        else
+            write_text(at, "planted");
+        EXPECT_THROW(write_plan(plan, root, {.jobs = 2}), Error);
+        EXPECT_EQ(read_text(dir / "victim"), "precious");
+        if (!symlink) {
+            EXPECT_EQ(read_text(at), "planted");
+        }
+    }
+}
+
 }  // namespace
 }  // namespace ocitools

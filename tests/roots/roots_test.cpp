@@ -44,6 +44,14 @@ TEST(Roots, ArgumentFilesThenIncludesEachWithItsReason) {
     EXPECT_EQ(roots.packages, spec.packages);
 }
 
+// Only regular files named in arguments are roots: a device (`cat /dev/null`) is not copied.
+TEST(Roots, AnArgumentNamingADeviceIsNoRoot) {
+    ContainerSpec spec;
+    spec.args = {"/bin/sh", "/dev/null"};
+    const Reporter quiet;
+    EXPECT_TRUE(compute_roots(spec, "", kStore, quiet).files.empty());
+}
+
 TEST(Roots, DefaultEnvironmentIsThePathThenTheUsersThenTerm) {
     ContainerSpec spec;
     spec.args = {"/bin/sh"};

@@ -35,6 +35,7 @@ TEST(Shebang, NotAScript) {
         parse_shebang("\x7f"
                       "ELF"));
     EXPECT_FALSE(parse_shebang("#"));
+    EXPECT_FALSE(parse_shebang("# a comment, not #!\n"));
     EXPECT_FALSE(parse_shebang("#!   \n"));
     EXPECT_FALSE(parse_shebang(""));
 }
