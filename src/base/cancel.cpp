@@ -18,6 +18,10 @@ void request_cancel(int signal) noexcept {
     requested.store(signal);
 }
 
+int cancel_signal() noexcept {
+    return requested.load(std::memory_order_relaxed);
+}
+
 void throw_if_cancelled() {
     if (const int signal = requested.load(std::memory_order_relaxed); signal != 0)
         throw Cancelled(signal);

@@ -20,5 +20,7 @@ class Cancelled : public Error {
 void request_cancel(int signal) noexcept;
 // Throws Cancelled when a cancel was requested.
 void throw_if_cancelled();
+// The signal that asked for the cancel, or 0: for loops that must stop something else first.
+int cancel_signal() noexcept;
 
 }  // namespace ocitools

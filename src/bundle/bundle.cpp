@@ -12,6 +12,7 @@
 #include "bundle/etc_files.h"
 #include "bundle/link_policy.h"
 #include "bundle/temp_dir.h"
+#include "trace/traced_roots.h"
 #include "fs/unique_fd.h"
 #include "fs/write_all.h"
 #include "rootfs/rootfs_writer.h"
@@ -119,8 +120,13 @@ void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
     if (stat(parent.c_str(), &st) != 0)
         throw SystemError("output directory's parent is unusable:", parent, errno);
 
-    const Roots roots = compute_roots(spec, options.host_search_path,
-                                      StoreDir(options.closure.store_dir), reporter);
+    Roots roots = compute_roots(spec, options.host_search_path,
+                                StoreDir(options.closure.store_dir), reporter);
+    // The traced run never sees the output: the bundle of a previous build is not a file the
+    // command uses.
+    if (spec.trace)
+        add_traced_roots(roots, spec, {fs::absolute(output).lexically_normal().string()},
+                         reporter);
     const Closure closure = compute_closure(roots, reporter, options.closure);
     phase_done("closure");
     write_bundle(spec, options, reporter, hardlink, exists, roots, closure);

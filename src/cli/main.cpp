@@ -20,6 +20,7 @@
 #include "bundle/bundle.h"
 #include "base/cancel.h"
 #include "closure/closure.h"
+#include "trace/traced_roots.h"
 #include "base/error.h"
 #include "validate/bundle_validator.h"
 #include "base/phase_time.h"
@@ -46,12 +47,15 @@ struct RequestFlags {
     std::string nix_references = "auto";
     std::vector<std::string> command;
     bool no_cache = false;
+    bool trace = false, trace_network = false;
+    double trace_timeout = 0;
 
     void add_to(CLI::App& app) {
         app.add_option(
             "--spec", spec_file,
             "JSON spec (keys: args, mounts, readonly, include, packages, env, cwd, user, "
-            "hostname, terminal, rootless, capAdd, capDrop, link, os, arch)");
+            "hostname, terminal, rootless, capAdd, capDrop, link, trace, traceTimeout, "
+            "traceNetwork, os, arch)");
         app.add_option("--include", include,
                        "Host path to copy into the rootfs (a directory recursively); repeatable")
             ->allow_extra_args(false);
@@ -75,6 +79,14 @@ struct RequestFlags {
                        "How store path references are found: db (the Nix database), scan "
                        "(Nix's hash scan), auto (db when it knows the roots, else scan)")
             ->check(CLI::IsMember({"auto", "db", "scan"}));
+        app.add_flag("--trace", trace,
+                     "Run the command once on this machine, isolated and under ptrace, and add "
+                     "every file it looks up (opens, execs, stats) to the closure");
+        app.add_option("--trace-timeout", trace_timeout,
+                       "Seconds the traced run may take before it is killed (default 10); what "
+                       "it used until then counts");
+        app.add_flag("--trace-network", trace_network,
+                     "Let the traced run use the host's network (default: none)");
         // Kept for one release so that scripts written for the closure cache still run.
         app.add_flag("--no-cache", no_cache, "Deprecated, does nothing (there is no cache)");
         app.add_option("command", command, "The command and its arguments, after --");
@@ -101,6 +113,9 @@ struct RequestFlags {
         if (!command.empty()) spec.args = command;
         spec.include.insert(spec.include.end(), include.begin(), include.end());
         spec.packages.insert(spec.packages.end(), packages.begin(), packages.end());
+        if (trace) spec.trace = true;
+        if (trace_network) spec.trace_network = true;
+        if (trace_timeout != 0) spec.trace_timeout = check_trace_timeout(trace_timeout, "--trace-timeout");
         return spec;
     }
 };
@@ -261,8 +276,11 @@ int main(int argc, char** argv) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
             phase_done("arguments");
-            const Closure closure = compute_closure(spec, host_path_env(), reporter,
-                                                    closure_flags.closure_options());
+            const ClosureOptions options = closure_flags.closure_options();
+            Roots roots =
+                compute_roots(spec, host_path_env(), StoreDir(options.store_dir), reporter);
+            if (spec.trace) add_traced_roots(roots, spec, {}, reporter);
+            const Closure closure = compute_closure(roots, reporter, options);
             if (list_packages) {
                 for (const auto& p : closure.packages) std::cout << p << "\n";
                 return 0;

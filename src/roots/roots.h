@@ -16,6 +16,7 @@ namespace ocitools {
 struct Root {
     std::string path;    // absolute host path, as the user gave it (symlinks not resolved)
     std::string reason;  // "argument 2", "include"
+    bool recursive = true;  // false: a directory root is the directory alone, not its contents
 };
 
 struct StoreRoot {

@@ -165,6 +165,14 @@ void check_hostname(const std::string& name, const std::string& key) {
                         "with '-' or '.')");
 }
 
+double check_trace_timeout(double seconds, const std::string& key) {
+    // Written so that NaN fails too.
+    if (!(seconds > 0 && seconds <= 86400))
+        throw SpecError(key + ": " + std::to_string(seconds) +
+                        " is not a timeout in seconds (more than 0, at most 86400)");
+    return seconds;
+}
+
 void add_mount(std::vector<MountSpec>& mounts, MountSpec mount) {
     std::erase_if(mounts, [&](const MountSpec& m) { return m.destination == mount.destination; });
     mounts.push_back(std::move(mount));
@@ -217,6 +225,13 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
                 spec.terminal = value.get<bool>();
             else
                 spec.rootless = value.get<bool>();
+        } else if (key == "trace" || key == "traceNetwork") {
+            expect(value, json::value_t::boolean, "a boolean", origin, key);
+            (key == "trace" ? spec.trace : spec.trace_network) = value.get<bool>();
+        } else if (key == "traceTimeout") {
+            if (!value.is_number())
+                fail(origin, key, std::string("expected a number of seconds, got ") + type_name(value));
+            spec.trace_timeout = check_trace_timeout(value.get<double>(), origin + ": key \"traceTimeout\"");
         } else if (key == "link") {
             spec.link = parse_link_mode(as_string(value, origin, key), origin + ": key \"link\"");
         } else if (key == "capAdd" || key == "capDrop") {
@@ -225,7 +240,8 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
         } else {
             fail(origin, key,
                  "unknown key (expected args, mounts, readonly, include, packages, env, cwd, user, "
-                 "hostname, terminal, rootless, capAdd, capDrop, link, os, arch)");
+                 "hostname, terminal, rootless, capAdd, capDrop, link, trace, traceTimeout, "
+                 "traceNetwork, os, arch)");
         }
     }
     return spec;

@@ -52,6 +52,12 @@ struct ContainerSpec {
     // How files reach the rootfs; copy when unset. A hard-linked writable root is refused unless
     // asked for on the command line (BuildOptions::allow_writable_hardlinks).
     std::optional<LinkMode> link;
+
+    // Trace mode: run the command once on this machine, under ptrace, and add every file it
+    // looked up to the closure.
+    bool trace = false;
+    double trace_timeout = 10;   // seconds; then the traced run is killed
+    bool trace_network = false;  // the traced run shares the host's network
 };
 
 // Parse a spec document. `origin` names it in error messages (a file name). Unknown keys, wrong
@@ -82,6 +88,10 @@ void set_env(std::vector<std::string>& env, const std::string& entry, const std:
 // Throws SpecError unless `name` is a hostname the kernel and resolvers accept: 1 to 64
 // characters (HOST_NAME_MAX), letters, digits, '-' and '.', not starting with '-' or '.'.
 void check_hostname(const std::string& name, const std::string& key);
+
+// `seconds` when it is a usable trace timeout (more than 0, at most a day); else a SpecError
+// naming `key`.
+double check_trace_timeout(double seconds, const std::string& key);
 
 // Add `mount`, replacing a mount with the same destination, and keep the list sorted.
 void add_mount(std::vector<MountSpec>& mounts, MountSpec mount);
