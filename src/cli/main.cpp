@@ -48,7 +48,7 @@ struct RequestFlags {
     std::vector<std::string> command;
     bool no_cache = false;
     bool trace = false, trace_network = false;
-    double trace_timeout = 0;
+    std::optional<double> trace_timeout;
 
     void add_to(CLI::App& app) {
         app.add_option(
@@ -115,7 +115,8 @@ struct RequestFlags {
         spec.packages.insert(spec.packages.end(), packages.begin(), packages.end());
         if (trace) spec.trace = true;
         if (trace_network) spec.trace_network = true;
-        if (trace_timeout != 0) spec.trace_timeout = check_trace_timeout(trace_timeout, "--trace-timeout");
+        if (trace_timeout)
+            spec.trace_timeout = check_trace_timeout(*trace_timeout, "--trace-timeout");
         return spec;
     }
 };

@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -126,10 +127,13 @@ class Watchdog {
             if (!late && cancel_signal() == 0) continue;
             timed_out_.store(late);
             killed_ = true;
-            // Init's death takes its whole pid namespace; the sandbox's takes init
-            // (PR_SET_PDEATHSIG) when init does not exist yet.
-            if (const pid_t init = init_.load(); init > 0) kill(init, SIGKILL);
-            kill(sandbox_, SIGKILL);
+            // Init's death takes its whole pid namespace, and the sandbox stays for the tracer
+            // to read what the run wrote. Before init exists, the sandbox's death takes init
+            // (PR_SET_PDEATHSIG) if it is being born.
+            if (const pid_t init = init_.load(); init > 0)
+                kill(init, SIGKILL);
+            else
+                kill(sandbox_, SIGKILL);
         }
     }
 
@@ -257,7 +261,13 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     std::vector<char*> argv = c_strings(request.argv);
     std::vector<char*> envp = c_strings(request.env);
     std::vector<sock_filter> filter = trace_filter();
-    Pipe go = make_pipe(), report_pipe = make_pipe(), err = make_pipe();
+    // The go-aheads travel on a socket, sent with MSG_NOSIGNAL: a sandbox that was killed
+    // must not take ocitools with it through SIGPIPE.
+    int go_fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go_fds) != 0)
+        throw SystemError("cannot create a socket pair", "trace", errno);
+    Pipe go{UniqueFd(go_fds[0]), UniqueFd(go_fds[1])};
+    Pipe report_pipe = make_pipe(), err = make_pipe();
     const UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw SystemError("cannot open", "/dev/null", errno);
 
@@ -294,7 +304,7 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
                               PTRACE_O_EXITKILL;
     if (ptrace(PTRACE_SEIZE, sandbox, nullptr, kOptions) != 0)
         throw abandon(std::string("trace: cannot ptrace the traced run: ") + strerror(errno));
-    auto send = [&](char c) { (void)!write(go.write.get(), &c, 1); };
+    auto send = [&](char c) { (void)!::send(go.write.get(), &c, 1, MSG_NOSIGNAL); };
     send('g');
 
     // The namespaces exist: map our own ids into the user namespace (all of them as root, so

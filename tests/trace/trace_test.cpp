@@ -159,6 +159,18 @@ TEST(Trace, KillsTheWholeTreeWhenTimeIsUp) {
     EXPECT_EQ(testing::run_output("pgrep -f '[o]" + marker.substr(1) + "' || true"), "");
 }
 
+TEST(Trace, EndsWhenTheCommandEndsAndKillsWhatItLeftRunning) {
+    const std::string marker = "ocitools-trace-daemon-" + std::to_string(getpid());
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = trace({"/bin/bash", "-c", "(exec -a " + marker + " sleep 300) & exit 4"});
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_LT(took, 10);
+    EXPECT_EQ(testing::run_output("pgrep -f '[o]" + marker.substr(1) + "' || true"), "");
+}
+
 TEST(Trace, HasNoNetworkUnlessAsked) {
     const int s = socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in addr{};
