@@ -1,6 +1,7 @@
 #include "trace/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -99,6 +100,10 @@ void loopback_up() {
     dup2(plan.null_fd, STDOUT_FILENO);
     dup2(plan.stderr_fd, STDERR_FILENO);
     if (chdir(plan.cwd) != 0) die("cannot change to directory", plan.cwd, errno);
+    // Root in the user namespace could otherwise remount the host's mounts read-write (their
+    // read-only flag is ours, not locked): no command of the run may hold CAP_SYS_ADMIN.
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+        die("cannot drop CAP_SYS_ADMIN for", plan.argv[0], errno);
     // The sandbox holds CAP_SYS_ADMIN in its user namespace, so no_new_privs is not needed; it
     // is set anyway when the kernel asks for it.
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.filter) != 0) {

@@ -136,6 +136,18 @@ TEST(Trace, LeavesTheHostAsItWas) {
     EXPECT_TRUE(r.overlay);
 }
 
+TEST(Trace, TheCommandCannotMakeTheHostWritableAgain) {
+    const std::string marker = "/etc/ocitools-trace-remount-" + std::to_string(getpid());
+    const auto r = trace({"/bin/sh", "-c",
+                          "mount -o remount,bind,rw / 2>/dev/null; mount -o remount,bind,rw /etc "
+                          "2>/dev/null; unshare -Urm sh -c 'mount -o remount,bind,rw /' 2>/dev/null; "
+                          "echo x > " + marker});
+    EXPECT_NE(r.exit_code, 0);
+    struct stat st {};
+    EXPECT_NE(lstat(marker.c_str(), &st), 0) << marker << " was created on the host";
+    unlink(marker.c_str());
+}
+
 TEST(Trace, ReportsTheExitStatusAndTheEndOfStderr) {
     const auto r = trace({"/bin/sh", "-c", "for i in $(seq 1 30); do echo line$i >&2; done; exit 3"});
     EXPECT_EQ(r.exit_code, 3);
