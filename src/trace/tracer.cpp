@@ -255,7 +255,7 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
 
     // Everything the children need, prepared before fork.
     std::vector<std::string> layers;
-    for (const char* dir : {"/tmp", "/var/tmp", "/run", "/dev/shm"}) layers.push_back(dir);
+    for (const char* dir : {"/tmp", "/var/tmp", "/run"}) layers.push_back(dir);
     if (!request.home.empty() && request.home != "/" && request.home[0] == '/')
         layers.push_back(request.home);
     std::vector<char*> argv = c_strings(request.argv);

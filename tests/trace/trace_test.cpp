@@ -148,6 +148,14 @@ TEST(Trace, TheCommandCannotMakeTheHostWritableAgain) {
     unlink(marker.c_str());
 }
 
+TEST(Trace, TheRunHasADevOfItsOwn) {
+    const auto r = trace({"/bin/sh", "-c",
+                          "echo $(ls /dev) >&2; echo x > /dev/null && head -c1 /dev/urandom >/dev/null && "
+                          "echo x > /dev/shm/s && cat /dev/shm/s >/dev/null"});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_tail;
+    EXPECT_EQ(r.stderr_tail, "fd full null pts random shm stderr stdin stdout tty urandom zero\n");
+}
+
 TEST(Trace, ReportsTheExitStatusAndTheEndOfStderr) {
     const auto r = trace({"/bin/sh", "-c", "for i in $(seq 1 30); do echo line$i >&2; done; exit 3"});
     EXPECT_EQ(r.exit_code, 3);
