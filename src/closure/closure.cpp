@@ -170,11 +170,12 @@ class ClosureWalk {
             reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
     }
 
-    // A root given by the user: the program, an argument file, an --include path.
-    void add_root(const std::string& path, bool is_program) {
+    // A root given by the user: the program, an argument file, an --include path, a file a
+    // traced run touched. A directory root that is not `recursive` brings the directory alone.
+    void add_root(const std::string& path, bool is_program, bool recursive = true) {
         if (options_.package_closure) owned_roots_.push_back(path);
         std::vector<std::string> files;
-        const ResolvedPath resolved = paths_.add(path, &files);
+        const ResolvedPath resolved = paths_.add(path, &files, recursive);
         if (S_ISDIR(resolved.st.st_mode)) {
             for (const auto& f : files) analyse(f, /*scripts=*/false, 0);
             return;
@@ -325,7 +326,7 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     walk.add_root(roots.program, /*is_program=*/true);
     phase_done("program's closure");
     for (const auto& store_path : roots.store_paths) walk.add_store_root(store_path.path);
-    for (const auto& root : roots.files) walk.add_root(root.path, /*is_program=*/false);
+    for (const auto& root : roots.files) walk.add_root(root.path, /*is_program=*/false, root.recursive);
     walk.add_packages(roots.packages);
     walk.add_store_closure();
     return closure;

@@ -85,11 +85,12 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
     return result;
 }
 
-ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files) {
+ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files,
+                          bool recursive) {
     ResolvedPath resolved = resolve(path);
     if (claimed(resolved.real_path)) return resolved;
     add_node(resolved.real_path, resolved.st, files);
-    if (S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
+    if (recursive && S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
     return resolved;
 }
 

@@ -41,9 +41,11 @@ class HostPaths {
 
     // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
     // way, then the file, or, for a directory, the directory and everything beneath it
-    // (symlinks inside are recreated, not followed). When `files` is given, the real paths of
-    // the regular files added are appended to it.
-    ResolvedPath add(const std::string& path, std::vector<std::string>* files = nullptr);
+    // (symlinks inside are recreated, not followed), or only the directory when not
+    // `recursive`. When `files` is given, the real paths of the regular files added are
+    // appended to it.
+    ResolvedPath add(const std::string& path, std::vector<std::string>* files = nullptr,
+                     bool recursive = true);
 
     // Add `path` itself, whatever it is, without following it when it is a symlink and without
     // walking it when it is a directory (a package's file list names each of its entries).

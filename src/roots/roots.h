@@ -16,6 +16,9 @@ namespace ocitools {
 struct Root {
     std::string path;    // absolute host path, as the user gave it (symlinks not resolved)
     std::string reason;  // "argument 2", "include"
+    // A directory root brings everything beneath it; when false, the directory alone (with the
+    // symlinks on the way), as a traced run's stat of a directory needs. Other roots ignore it.
+    bool recursive = true;
 };
 
 struct StoreRoot {
