@@ -14,4 +14,9 @@ expect_eq "every path of the plain output has a reason" "$plain" \
 expect_eq "the lines are sorted by path" "$(printf '%s\n' "$why" | cut -f1)" \
     "$(printf '%s\n' "$why" | cut -f1 | LC_ALL=C sort)"
 
+# A traced run's files say which call and which program brought them.
+traced=$("$OCITOOLS" closure --why --trace -- /bin/sh -c 'cat /etc/hostname >/dev/null')
+expect_eq "a file the run opened" "/etc/hostname"$'\t'"traced: openat by /usr/bin/cat" \
+    "$(printf '%s\n' "$traced" | grep -P '^/etc/hostname\t')"
+
 finish
