@@ -72,6 +72,28 @@ TEST(HostPaths, SymlinkLoopIsAnErrorNotAHang) {
                           "too many levels of symbolic links");
 }
 
+TEST(HostPaths, FortySymlinksResolveAsTheKernelDoesAndFortyOneDoNot) {
+    ScratchDir dir;
+    for (int n : {40, 41}) {
+        const fs::path chain = dir / ("chain" + std::to_string(n));
+        fs::create_directories(chain);
+        testing::write_text(chain / "file", "x");
+        for (int i = 0; i < n; ++i)
+            fs::create_symlink(i + 1 < n ? "l" + std::to_string(i + 1) : "file",
+                               chain / ("l" + std::to_string(i)));
+    }
+    struct stat st {};
+    ASSERT_EQ(::stat((dir / "chain40/l0").c_str(), &st), 0);  // the kernel's answers
+    ASSERT_NE(::stat((dir / "chain41/l0").c_str(), &st), 0);
+    Plan plan;
+    Reporter quiet;
+    HostPaths paths(host_disk(), plan, quiet);
+    EXPECT_EQ(paths.resolve((dir / "chain40/l0").string()).real_path,
+              (dir / "chain40/file").string());
+    EXPECT_ERROR_CONTAINS(paths.resolve((dir / "chain41/l0").string()), ClosureError,
+                          "too many levels of symbolic links");
+}
+
 TEST(HostPaths, MissingPathIsNamed) {
     ScratchDir dir;
     Plan plan;

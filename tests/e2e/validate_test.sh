@@ -41,6 +41,13 @@ broken bare 'c["process"]["args"] = ["busybox"]'
 check "a bare name found through the container PATH is valid" "$OCITOOLS" validate "$WORK/bare"
 rm -rf "$WORK/noexec" && cp -a "$WORK/good" "$WORK/noexec" && chmod a-x "$WORK/noexec/rootfs/usr/bin/busybox"
 expect_invalid noexec "not executable"
+# A script whose #! interpreter is itself a script (the kernel follows up to four): valid.
+mkdir -p "$WORK/nested"
+printf '#!/bin/busybox sh\necho "inner ran $1"\n' > "$WORK/nested/inner"
+printf '#!%s\n' "$WORK/nested/inner" > "$WORK/nested/outer"
+chmod 755 "$WORK/nested/inner" "$WORK/nested/outer"
+"$OCITOOLS" build-container -o "$WORK/nestedb" -- "$WORK/nested/outer"
+check "a script run through a script interpreter is valid" "$OCITOOLS" validate "$WORK/nestedb"
 echo '{"ociVersion": ' > "$WORK/good/config.json"
 expect_invalid good "malformed JSON"
 

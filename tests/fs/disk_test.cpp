@@ -51,6 +51,13 @@ class DiskContract : public ::testing::TestWithParam<Kind> {
                 memory->add_symlink("/loop/b", "a");
                 memory->add_symlink("/dangling", "nowhere");
                 memory->add_directory("/empty");
+                for (int n : {40, 41}) {
+                    const std::string dir = "/chain" + std::to_string(n) + "/";
+                    memory->add_file(dir + "file", "x");
+                    for (int i = 0; i < n; ++i)
+                        memory->add_symlink(dir + "l" + std::to_string(i),
+                                            i + 1 < n ? "l" + std::to_string(i + 1) : "file");
+                }
                 disk_ = std::move(memory);
                 break;
             }
@@ -68,6 +75,14 @@ class DiskContract : public ::testing::TestWithParam<Kind> {
         fs::create_symlink("a", root / "loop/b");
         fs::create_symlink("nowhere", root / "dangling");
         fs::create_directories(root / "empty");
+        // /chainN/l0 reaches /chainN/file through N symlinks: the kernel follows 40, no more.
+        for (int n : {40, 41}) {
+            const fs::path dir = root / ("chain" + std::to_string(n));
+            write_text(dir / "file", "x");
+            for (int i = 0; i < n; ++i)
+                fs::create_symlink(i + 1 < n ? "l" + std::to_string(i + 1) : "file",
+                                   dir / ("l" + std::to_string(i)));
+        }
     }
 
     std::string p(const std::string& path) const { return prefix_ + path; }
@@ -107,6 +122,13 @@ TEST_P(DiskContract, FailuresAreTheKernelsErrnos) {
     int error = 0;
     EXPECT_EQ(disk_->open(p("/no/such"), error), nullptr);
     EXPECT_EQ(error, ENOENT);
+}
+
+TEST_P(DiskContract, FortySymlinksResolveAndFortyOneAreALoop) {
+    struct stat st {};
+    EXPECT_EQ(disk_->stat(p("/chain40/l0"), st), 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ(disk_->stat(p("/chain41/l0"), st), ELOOP);
 }
 
 TEST_P(DiskContract, ReadlinkGivesTheTargetAsWritten) {
