@@ -1,5 +1,6 @@
 #include <fcntl.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <sys/uio.h>
 #include <sys/user.h>
 #include <sys/wait.h>
@@ -46,6 +47,16 @@ struct Pipe {
 Pipe make_pipe() {
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) throw SystemError("cannot create a pipe", "trace", errno);
+    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
+}
+
+// The tracer's orders to the sandbox go over a socket, not a pipe: the sandbox may already be
+// dead (killed by the watchdog) when the last one is sent, and a write to a pipe nobody reads
+// raises SIGPIPE, which kills the whole of ocitools; send(2) with MSG_NOSIGNAL fails instead.
+Pipe make_order_channel() {
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
+        throw SystemError("cannot create a socket pair", "trace", errno);
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
@@ -257,7 +268,7 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     std::vector<char*> argv = c_strings(request.argv);
     std::vector<char*> envp = c_strings(request.env);
     std::vector<sock_filter> filter = trace_filter();
-    Pipe go = make_pipe(), report_pipe = make_pipe(), err = make_pipe();
+    Pipe go = make_order_channel(), report_pipe = make_pipe(), err = make_pipe();
     const UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw SystemError("cannot open", "/dev/null", errno);
 
@@ -294,7 +305,7 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
                               PTRACE_O_EXITKILL;
     if (ptrace(PTRACE_SEIZE, sandbox, nullptr, kOptions) != 0)
         throw abandon(std::string("trace: cannot ptrace the traced run: ") + strerror(errno));
-    auto send = [&](char c) { (void)!write(go.write.get(), &c, 1); };
+    auto send = [&](char c) { (void)!::send(go.write.get(), &c, 1, MSG_NOSIGNAL); };
     send('g');
 
     // The namespaces exist: map our own ids into the user namespace (all of them as root, so
