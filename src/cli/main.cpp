@@ -48,7 +48,7 @@ struct RequestFlags {
     std::vector<std::string> command;
     bool no_cache = false;
     bool trace = false, trace_network = false;
-    double trace_timeout = 0;
+    std::optional<double> trace_timeout;
 
     void add_to(CLI::App& app) {
         app.add_option(
@@ -115,7 +115,8 @@ struct RequestFlags {
         spec.packages.insert(spec.packages.end(), packages.begin(), packages.end());
         if (trace) spec.trace = true;
         if (trace_network) spec.trace_network = true;
-        if (trace_timeout != 0) spec.trace_timeout = check_trace_timeout(trace_timeout, "--trace-timeout");
+        if (trace_timeout)
+            spec.trace_timeout = check_trace_timeout(*trace_timeout, "--trace-timeout");
         return spec;
     }
 };
@@ -223,6 +224,10 @@ int main(int argc, char** argv) {
     bool list_packages = false;
     closure_cmd->add_flag("--list-packages", list_packages,
                           "Print the Debian package set (name:architecture) instead of the paths");
+    bool why = false;
+    closure_cmd->add_flag("--why", why,
+                          "Print each path with the first reason it entered, as PATH<TAB>REASON "
+                          "(the directories above the paths included)");
 
     // validate
     auto* validate = app.add_subcommand(
@@ -276,13 +281,19 @@ int main(int argc, char** argv) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);
             phase_done("arguments");
-            const ClosureOptions options = closure_flags.closure_options();
+            ClosureOptions options = closure_flags.closure_options();
+            options.why = why;
             Roots roots =
                 compute_roots(spec, host_path_env(), StoreDir(options.store_dir), reporter);
             if (spec.trace) add_traced_roots(roots, spec, {}, reporter);
             const Closure closure = compute_closure(roots, reporter, options);
             if (list_packages) {
                 for (const auto& p : closure.packages) std::cout << p << "\n";
+                return 0;
+            }
+            if (why) {
+                for (const auto& [path, reason] : closure.why)
+                    std::cout << quote(path) << "\t" << reason << "\n";
                 return 0;
             }
             for (const PlanEntry* entry : closure.plan.sorted())

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdlib>
+#include <map>
 #include <set>
 #include <unordered_map>
 
@@ -58,21 +59,27 @@ class ClosureWalk {
           reporter_(reporter),
           options_(options),
           store_(options.store_dir),
-          paths_(disk, closure.plan, reporter,
-                 [this](const std::string& path) { return claim_store_path(path); }),
+          reasons_(options.why ? &closure.why : nullptr),
+          paths_(
+              disk, closure.plan, reporter,
+              [this](const std::string& path, const Reason& why) {
+                  return claim_store_path(path, why);
+              },
+              reasons_),
           files_(disk),
           libraries_(files_),
           container_path_(std::move(container_path)) {}
 
     // A store path named inside an argument ("--config=/nix/store/<hash>-x/etc/c").
-    void add_store_root(const StorePath& path) { store_roots_.insert(path); }
+    void add_store_root(const StoreRoot& root) { add_store_root(root.path, root.reason); }
 
     // Add the Nix closure of every store path met, one StorePath entry each.
     void add_store_closure() {
         add_store_paths_of_symlinks();
         if (store_roots_.empty()) return;
         const NixClosure nix = nix_closure(store_, options_.state_dir, options_.nix_references,
-                                           {store_roots_.begin(), store_roots_.end()}, reporter_);
+                                           {store_roots_.begin(), store_roots_.end()}, reporter_,
+                                           reasons_.enabled());
         closure_.nix_references = nix.used;
         for (const auto& path : nix.paths) {
             struct stat st {};
@@ -91,6 +98,11 @@ class ClosureWalk {
                                         .link_target = {},
                                         .mode = st.st_mode & 07777,
                                         .mtime = st.st_mtim});
+            if (!reasons_.enabled()) continue;
+            if (auto root = store_reasons_.find(path); root != store_reasons_.end())
+                reasons_.record(path.path(), {root->second, {}});
+            else if (auto by = nix.referrers.find(path); by != nix.referrers.end())
+                reasons_.record(path.path(), {"Nix reference of ", by->second.path()});
         }
     }
 
@@ -109,16 +121,33 @@ class ClosureWalk {
         for (const auto& root : owned_roots_)
             for (const auto& path : symlink_chain(disk_, root))
                 for (const DpkgPackage* owner : installed.owners_of(path))
-                    packages.add(*owner, root);
+                    packages.add(*owner, path);
         for (const DpkgPackage* p : packages.packages())
             closure_.packages.push_back(p->name + ":" + db.effective_architecture(*p));
         phase_done("package set");
         const PackageFiles files = installed.files_of(packages.packages(), options_.selection);
         phase_done("package files");
-        for (const auto& dir : files.directories) paths_.add_entry(dir);
-        for (const auto& link : files.symlinks) paths_.add_entry(link);
+        // Each file's reason names the first of its owners in the set. A directory has no
+        // owner (dpkg lists it in every package with something beneath it): it is "directory
+        // holding" the first file beneath it, or, when empty, listed by a package.
+        std::map<const DpkgPackage*, std::string> package_reasons;
+        if (reasons_.enabled())
+            for (const DpkgPackage* p : packages.packages())
+                package_reasons.emplace(p, "file of package " + packages.why(*p));
+        auto reason_for = [&](const std::string& path) -> Reason {
+            if (!reasons_.enabled()) return {};
+            for (const DpkgPackage* owner : installed.owners_of(path))
+                if (auto it = package_reasons.find(owner); it != package_reasons.end())
+                    return {it->second, {}};
+            return {"file of a package", {}};
+        };
+        for (const auto& dir : files.directories) paths_.add_entry(dir, {});
+        for (const auto& link : files.symlinks) paths_.add_entry(link, reason_for(link));
         std::vector<std::string> regular;
-        for (const auto& file : files.files) paths_.add_entry(file, &regular);
+        for (const auto& file : files.files) paths_.add_entry(file, reason_for(file), &regular);
+        if (reasons_.enabled())
+            for (const auto& dir : files.directories)
+                reasons_.record(paths_.resolve(dir).real_path, {"directory of a package", {}});
         // Of those, the ones a loader could load: executables, and shared objects by name
         // (dlopen(3) is given names; Python's, Perl's and glibc's modules are all `*.so`).
         // dpkg-shlibdeps has already declared what every ELF file of a Debian package needs,
@@ -170,11 +199,13 @@ class ClosureWalk {
             reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
     }
 
-    // A root given by the user: the program, an argument file, an --include path.
-    void add_root(const std::string& path, bool is_program) {
+    // A root given by the user: the program, an argument file, an --include path, a file a
+    // traced run touched. A directory root that is not `recursive` brings the directory alone.
+    void add_root(const std::string& path, const Reason& why, bool is_program,
+                  bool recursive = true) {
         if (options_.package_closure) owned_roots_.push_back(path);
         std::vector<std::string> files;
-        const ResolvedPath resolved = paths_.add(path, &files);
+        const ResolvedPath resolved = paths_.add(path, why, &files, recursive);
         if (S_ISDIR(resolved.st.st_mode)) {
             for (const auto& f : files) analyse(f, /*scripts=*/false, 0);
             return;
@@ -196,8 +227,10 @@ class ClosureWalk {
             analysed_.emplace(real_path, Kind::Elf);
             if (!head.elf->is_dynamic()) return Kind::Elf;
             const LoadSet needs = libraries_.load(real_path);
-            if (!needs.interpreter.empty()) add_dependency(needs.interpreter);
-            for (const auto& lib : needs.libraries) add_dependency(lib);
+            if (!needs.interpreter.empty())
+                add_dependency(needs.interpreter, {"ELF interpreter of ", real_path});
+            for (size_t i = 0; i < needs.libraries.size(); ++i)
+                add_dependency(needs.libraries[i], {"DT_NEEDED of ", needs.needed_by[i]});
             return Kind::Elf;
         }
         const auto shebang = parse_shebang(head.bytes);
@@ -216,7 +249,7 @@ class ClosureWalk {
         if (!files_.stat(interpreter))
             throw ClosureError("script " + quote(real_path) + ": its #! interpreter " +
                                quote(interpreter) + " does not exist");
-        add_program(interpreter, depth);
+        add_program(interpreter, {"#! of ", real_path}, depth);
         if (shebang->env_program) {
             // env(1) looks NAME up on the container's PATH at run time, so that is where we
             // look for it on the host.
@@ -229,30 +262,43 @@ class ClosureWalk {
                                    shebang->argument + ": " + quote(name) +
                                    " is not found on the container's PATH " + container_path_);
             }
-            add_program(found, depth);
+            const std::string text =
+                reasons_.enabled() ? "#!" + interpreter + " " + name + " of " : std::string();
+            add_program(found, {text, real_path}, depth);
         }
         return Kind::Script;
     }
 
-    void add_program(const std::string& path, int depth) {
+    void add_program(const std::string& path, const Reason& why, int depth) {
         hint_if_interpreter(path);
         std::vector<std::string> files;
-        const ResolvedPath resolved = paths_.add(path, &files);
+        const ResolvedPath resolved = paths_.add(path, why, &files);
         analyse(resolved.real_path, /*scripts=*/true, depth + 1);
     }
 
     // A library or ELF interpreter found by the search: its own needs are in the same load set.
-    void add_dependency(const std::string& path) {
-        const ResolvedPath resolved = paths_.add(path);
+    void add_dependency(const std::string& path, const Reason& why) {
+        const ResolvedPath resolved = paths_.add(path, why);
         analysed_.emplace(resolved.real_path, Kind::Elf);
     }
 
     // HostPaths' claim: a path inside the store belongs to its store path, copied whole.
-    bool claim_store_path(const std::string& path) {
+    // The store path becomes a root, "store path of PATH (WHY)".
+    bool claim_store_path(const std::string& path, const Reason& why) {
         auto store_path = store_.store_path_of(path);
         if (!store_path) return false;
-        store_roots_.insert(std::move(*store_path));
+        if (reasons_.enabled() && !store_reasons_.count(*store_path))
+            add_store_root(*store_path, store_path->path() == path
+                                            ? why.str()
+                                            : "store path of " + path + " (" + why.str() + ")");
+        else
+            store_roots_.insert(std::move(*store_path));
         return true;
+    }
+
+    void add_store_root(const StorePath& path, const std::string& why) {
+        store_roots_.insert(path);
+        if (reasons_.enabled()) store_reasons_.emplace(path, why);
     }
 
     // A symlink recreated from a directory root may point into the store: its store path must
@@ -271,7 +317,10 @@ class ClosureWalk {
                                quote(store_path->path()) + ", which does not exist");
                 continue;
             }
-            store_roots_.insert(std::move(*store_path));
+            add_store_root(*store_path,
+                           reasons_.enabled() ? "store path of " + target + " (target of symlink " +
+                                                    entry->path + ")"
+                                              : std::string());
         }
     }
 
@@ -293,6 +342,8 @@ class ClosureWalk {
     const ClosureOptions& options_;
     StoreDir store_;
     std::set<StorePath> store_roots_;
+    std::map<StorePath, std::string> store_reasons_;  // with reasons: each root's first
+    Reasons reasons_;
     HostPaths paths_;
     FileTree files_;
     LibrarySearch libraries_;
@@ -320,12 +371,15 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     const CachingDisk disk(host);
     ClosureWalk walk(disk, closure, reporter, roots.path, options);
     // The interpreter hint is for ELF mode: a package closure brings the modules.
-    if (options.package_closure || !roots.packages.empty()) walk.skip_interpreter_hint();
+    // A traced run has brought them.
+    if (options.package_closure || !roots.packages.empty() || roots.traced)
+        walk.skip_interpreter_hint();
     walk.hint_if_interpreter(roots.program);
-    walk.add_root(roots.program, /*is_program=*/true);
+    walk.add_root(roots.program, {"root", {}}, /*is_program=*/true);
     phase_done("program's closure");
-    for (const auto& store_path : roots.store_paths) walk.add_store_root(store_path.path);
-    for (const auto& root : roots.files) walk.add_root(root.path, /*is_program=*/false);
+    for (const auto& store_path : roots.store_paths) walk.add_store_root(store_path);
+    for (const auto& root : roots.files)
+        walk.add_root(root.path, {root.reason, {}}, /*is_program=*/false, root.recursive);
     walk.add_packages(roots.packages);
     walk.add_store_closure();
     return closure;

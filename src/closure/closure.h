@@ -11,6 +11,7 @@
 // for each path of the roots' Nix closure (what `nix-store -qR` lists), copied whole.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,9 @@ struct ClosureOptions {
     FileSelection selection;
     std::string dpkg_admin_dir = "/var/lib/dpkg";  // DPKG_ADMINDIR
 
+    // Record Closure::why (`ocitools closure --why`).
+    bool why = false;
+
     // The defaults, with NIX_STORE_DIR, NIX_STATE_DIR and DPKG_ADMINDIR taken from the
     // environment when set and not empty (the variables Nix and dpkg themselves read).
     static ClosureOptions from_environment();
@@ -50,6 +54,10 @@ struct Closure {
     std::optional<NixReferences> nix_references;
     // The Debian packages brought ("name:architecture"), sorted; empty when none.
     std::vector<std::string> packages;
+    // With ClosureOptions::why: for every plan path, and every directory above one, the first
+    // reason it entered ("root", "include", "DT_NEEDED of /usr/bin/git", "symlink on the way
+    // to /bin/sh", "directory holding /usr/bin/git", "file of package git (named)", ...).
+    std::map<std::string, std::string> why;
 };
 
 // The closure of `roots`. `#!/usr/bin/env NAME` finds NAME on roots.path, the container's PATH.

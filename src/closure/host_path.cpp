@@ -68,13 +68,16 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
             throw ClosureError(quote(path) + ": too many levels of symbolic links (a loop at " +
                                quote(next) + "?)");
         const std::string target = disk_.read_link(next);
-        if (!claimed(next))
+        const Reason why{"symlink on the way to ", path};
+        if (!claimed(next, why)) {
             plan_.add(PlanEntry{.path = next,
                                 .kind = EntryKind::Symlink,
                                 .source = next,
                                 .link_target = target,
                                 .mode = found.st_mode & 07777,
                                 .mtime = found.st_mtim});
+            reasons_.record(next, why);
+        }
         auto parts = split(target);
         todo.insert(todo.begin(), parts.begin(), parts.end());
         if (!target.empty() && target[0] == '/') current = "/";
@@ -85,26 +88,28 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
     return result;
 }
 
-ResolvedPath HostPaths::add(const std::string& path, std::vector<std::string>* files) {
+ResolvedPath HostPaths::add(const std::string& path, const Reason& why,
+                          std::vector<std::string>* files, bool recursive) {
     ResolvedPath resolved = resolve(path);
-    if (claimed(resolved.real_path)) return resolved;
-    add_node(resolved.real_path, resolved.st, files);
-    if (S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
+    if (claimed(resolved.real_path, why)) return resolved;
+    add_node(resolved.real_path, resolved.st, why, files);
+    if (recursive && S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
     return resolved;
 }
 
-void HostPaths::add_entry(const std::string& path, std::vector<std::string>* files) {
+void HostPaths::add_entry(const std::string& path, const Reason& why,
+                          std::vector<std::string>* files) {
     const size_t slash = path.rfind('/');
     if (slash == std::string::npos || slash + 1 == path.size())
         throw ClosureError(quote(path) + ": not an absolute path to an entry");
     const ResolvedPath parent = resolve(slash == 0 ? "/" : path.substr(0, slash));
     const std::string real_path = join_path(parent.real_path, path.substr(slash + 1));
-    if (claimed(real_path)) return;
-    add_node(real_path, lstat(real_path), files);
+    if (claimed(real_path, why)) return;
+    add_node(real_path, lstat(real_path), why, files);
 }
 
 void HostPaths::add_node(const std::string& real_path, const struct stat& st,
-                         std::vector<std::string>* files) {
+                         const Reason& why, std::vector<std::string>* files) {
     PlanEntry entry{.path = real_path,
                     .kind = EntryKind::File,
                     .source = real_path,
@@ -129,6 +134,7 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
         return;
     }
     plan_.add(std::move(entry));
+    reasons_.record(real_path, why);
     if (files && S_ISREG(st.st_mode)) files->push_back(real_path);
 }
 
@@ -138,10 +144,11 @@ void HostPaths::add_tree(const std::string& real_dir, std::vector<std::string>* 
     while (!stack.empty()) {
         const std::string dir = std::move(stack.back());
         stack.pop_back();
+        const Reason why{"in directory ", dir};
         for (const DirEntry& entry : disk_.list_directory(dir)) {
             const std::string child = join_path(dir, entry.name);
-            if (claimed(child)) continue;
-            add_node(child, entry.st, files);
+            if (claimed(child, why)) continue;
+            add_node(child, entry.st, why, files);
             if (S_ISDIR(entry.st.st_mode)) stack.push_back(child);
         }
     }

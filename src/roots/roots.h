@@ -16,7 +16,9 @@ namespace ocitools {
 struct Root {
     std::string path;    // absolute host path, as the user gave it (symlinks not resolved)
     std::string reason;  // "argument 2", "include"
-    bool recursive = true;  // false: a directory root is the directory alone, not its contents
+    // A directory root brings everything beneath it; when false, the directory alone (with the
+    // symlinks on the way), as a traced run's stat of a directory needs. Other roots ignore it.
+    bool recursive = true;
 };
 
 struct StoreRoot {
@@ -33,6 +35,7 @@ struct Roots {
     // PATH), then the user's entries, then TERM=xterm for a terminal. `path` is its PATH value.
     std::vector<std::string> env;
     std::string path;
+    bool traced = false;  // files of a traced run are among `files` (--trace)
 };
 
 // The container process's environment for `spec`: PATH (the default one, with `program_dir`

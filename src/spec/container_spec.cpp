@@ -168,7 +168,7 @@ void check_hostname(const std::string& name, const std::string& key) {
 double check_trace_timeout(double seconds, const std::string& key) {
     // Written so that NaN fails too.
     if (!(seconds > 0 && seconds <= 86400))
-        throw SpecError(key + ": " + std::to_string(seconds) +
+        throw SpecError(key + ": " + (std::ostringstream() << seconds).str() +
                         " is not a timeout in seconds (more than 0, at most 86400)");
     return seconds;
 }

@@ -1,6 +1,7 @@
 #include "trace/sandbox.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/seccomp.h>
 #include <net/if.h>
 #include <sched.h>
@@ -16,6 +17,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstring>
+#include <iterator>
 
 #include "trace/mount_api.h"
 
@@ -84,6 +86,40 @@ void loopback_up() {
     close(s);
 }
 
+// A /dev of its own, as a container has: a tmpfs with the harmless character devices bound in
+// from the host's, the usual links, and an empty /dev/shm. The host's /dev would let a command
+// running as root write to its disks (a read-only mount does not stop writes to devices).
+void fresh_dev(const SandboxPlan& plan) {
+    static const char* const kDevices[] = {"null", "zero", "full", "random", "urandom", "tty"};
+    int device[std::size(kDevices)];
+    for (size_t i = 0; i < std::size(kDevices); ++i) {
+        Text path;
+        path.add("/dev/").add(kDevices[i]);
+        device[i] = open(path.c_str(), O_PATH | O_CLOEXEC);
+    }
+    if (mount("tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=0755") != 0)
+        fail(plan, "mounting a tmpfs on /dev", errno);
+    for (size_t i = 0; i < std::size(kDevices); ++i) {
+        if (device[i] < 0) continue;
+        Text path, source;
+        path.add("/dev/").add(kDevices[i]);
+        source.add("/proc/self/fd/").add(static_cast<unsigned long>(device[i]));
+        const int made = open(path.c_str(), O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0666);
+        if (made < 0 || mount(source.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) != 0)
+            fail(plan, "binding a device into the fresh /dev", errno);
+        close(made);
+        close(device[i]);
+    }
+    static const char* const kLinks[][2] = {{"/proc/self/fd", "/dev/fd"},
+                                            {"/proc/self/fd/0", "/dev/stdin"},
+                                            {"/proc/self/fd/1", "/dev/stdout"},
+                                            {"/proc/self/fd/2", "/dev/stderr"}};
+    for (const auto& link : kLinks) (void)!symlink(link[0], link[1]);
+    if (mkdir("/dev/shm", 01777) != 0 || chmod("/dev/shm", 01777) != 0 ||
+        mkdir("/dev/pts", 0755) != 0)
+        fail(plan, "creating /dev/shm", errno);
+}
+
 // Said on the command's stderr, which the tracer shows.
 [[noreturn]] void die(const char* what, const char* path, int error) {
     Text t;
@@ -99,6 +135,10 @@ void loopback_up() {
     dup2(plan.null_fd, STDOUT_FILENO);
     dup2(plan.stderr_fd, STDERR_FILENO);
     if (chdir(plan.cwd) != 0) die("cannot change to directory", plan.cwd, errno);
+    // Root in the user namespace could otherwise remount the host's mounts read-write (their
+    // read-only flag is ours, not locked): no command of the run may hold CAP_SYS_ADMIN.
+    if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0)
+        die("cannot drop CAP_SYS_ADMIN for", plan.argv[0], errno);
     // The sandbox holds CAP_SYS_ADMIN in its user namespace, so no_new_privs is not needed; it
     // is set anyway when the kernel asks for it.
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.filter) != 0) {
@@ -186,6 +226,7 @@ void run_sandbox(const SandboxPlan& plan) noexcept {
         if (mount("tmpfs", plan.layers[i], "tmpfs", 0, tmpfs.c_str()) != 0)
             fail(plan, "mounting a writable layer", errno);
     }
+    fresh_dev(plan);
     if (!plan.network) loopback_up();
 
     write_report(plan.report_fd, report);

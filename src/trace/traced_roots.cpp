@@ -124,6 +124,7 @@ void add_traced_roots(Roots& roots, const ContainerSpec& spec,
     reporter.note("traced run: " + std::to_string(result.accesses.size()) +
                   " path(s) looked up, " + std::to_string(traced.size()) + " of them on the host");
     for (auto& root : traced) roots.files.push_back(std::move(root));
+    roots.traced = true;
 }
 
 }  // namespace ocitools

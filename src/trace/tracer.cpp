@@ -50,16 +50,6 @@ Pipe make_pipe() {
     return {UniqueFd(fds[0]), UniqueFd(fds[1])};
 }
 
-// The tracer's orders to the sandbox go over a socket, not a pipe: the sandbox may already be
-// dead (killed by the watchdog) when the last one is sent, and a write to a pipe nobody reads
-// raises SIGPIPE, which kills the whole of ocitools; send(2) with MSG_NOSIGNAL fails instead.
-Pipe make_order_channel() {
-    int fds[2];
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0)
-        throw SystemError("cannot create a socket pair", "trace", errno);
-    return {UniqueFd(fds[0]), UniqueFd(fds[1])};
-}
-
 void write_file(const std::string& path, const std::string& text) {
     const UniqueFd fd(open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd || write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
@@ -137,10 +127,13 @@ class Watchdog {
             if (!late && cancel_signal() == 0) continue;
             timed_out_.store(late);
             killed_ = true;
-            // Init's death takes its whole pid namespace; the sandbox's takes init
-            // (PR_SET_PDEATHSIG) when init does not exist yet.
-            if (const pid_t init = init_.load(); init > 0) kill(init, SIGKILL);
-            kill(sandbox_, SIGKILL);
+            // Init's death takes its whole pid namespace, and the sandbox stays for the tracer
+            // to read what the run wrote. Before init exists, the sandbox's death takes init
+            // (PR_SET_PDEATHSIG) if it is being born.
+            if (const pid_t init = init_.load(); init > 0)
+                kill(init, SIGKILL);
+            else
+                kill(sandbox_, SIGKILL);
         }
     }
 
@@ -262,13 +255,19 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
 
     // Everything the children need, prepared before fork.
     std::vector<std::string> layers;
-    for (const char* dir : {"/tmp", "/var/tmp", "/run", "/dev/shm"}) layers.push_back(dir);
+    for (const char* dir : {"/tmp", "/var/tmp", "/run"}) layers.push_back(dir);
     if (!request.home.empty() && request.home != "/" && request.home[0] == '/')
         layers.push_back(request.home);
     std::vector<char*> argv = c_strings(request.argv);
     std::vector<char*> envp = c_strings(request.env);
     std::vector<sock_filter> filter = trace_filter();
-    Pipe go = make_order_channel(), report_pipe = make_pipe(), err = make_pipe();
+    // The go-aheads travel on a socket, sent with MSG_NOSIGNAL: a sandbox that was killed
+    // must not take ocitools with it through SIGPIPE.
+    int go_fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, go_fds) != 0)
+        throw SystemError("cannot create a socket pair", "trace", errno);
+    Pipe go{UniqueFd(go_fds[0]), UniqueFd(go_fds[1])};
+    Pipe report_pipe = make_pipe(), err = make_pipe();
     const UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw SystemError("cannot open", "/dev/null", errno);
 

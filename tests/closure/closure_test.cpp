@@ -155,6 +155,54 @@ TEST(ClosureInMemory, DirectoryIncludeCopiesTheTreeAndKeepsItsSymlinks) {
     EXPECT_NE(warnings[0].find("keeping dangling symlink /srv/www/latest"), std::string::npos);
 }
 
+// Roots as a traced run gives them: the program, then files and directories it touched.
+Closure closure_of_roots(const MemoryDisk& disk, const std::string& program,
+                         std::vector<Root> files) {
+    Roots roots;
+    roots.program = program;
+    roots.files = std::move(files);
+    return compute_closure(roots, Reporter(), options_for_memory(), disk);
+}
+
+TEST(ClosureInMemory, NonRecursiveDirectoryRootBringsTheDirectoryAlone) {
+    MemoryDisk disk = merged_usr();
+    disk.add_file("/srv/www/index.html", "<p>");
+    disk.add_file("/srv/www/cgi/run", "#!/bin/sh\n", 0755);
+    const Closure closure = closure_of_roots(
+        disk, "/usr/bin/app", {Root{"/srv/www", "traced: stat by /usr/bin/app", false}});
+    EXPECT_EQ(layout(closure), (std::vector<std::string>{"/bin symlink -> usr/bin",
+                                                         "/srv/www directory",
+                                                         "/usr/bin/app file",
+                                                         "/usr/bin/dash file",
+                                                         "/usr/bin/sh symlink -> dash"}));
+}
+
+TEST(ClosureInMemory, NonRecursiveSymlinkToDirectoryBringsTheLinkAndAnEmptyDirectory) {
+    MemoryDisk disk = merged_usr();
+    disk.add_file("/srv/www/index.html", "<p>");
+    disk.add_symlink("/web", "srv/www");
+    const Closure closure =
+        closure_of_roots(disk, "/usr/bin/app", {Root{"/web", "traced", false}});
+    const auto entries = layout(closure);
+    EXPECT_NE(std::find(entries.begin(), entries.end(), "/web symlink -> srv/www"), entries.end());
+    EXPECT_NE(std::find(entries.begin(), entries.end(), "/srv/www directory"), entries.end());
+    EXPECT_FALSE(closure.plan.contains("/srv/www/index.html"));
+}
+
+TEST(ClosureInMemory, NonRecursiveFileRootStillBringsItsClosure) {
+    MemoryDisk disk = merged_usr();
+    disk.add_file("/opt/run", "#!/bin/sh\n", 0755);
+    disk.add_symlink("/opt/latest", "run");
+    const Closure closure =
+        closure_of_roots(disk, "/usr/bin/app", {Root{"/opt/latest", "traced", false}});
+    EXPECT_EQ(layout(closure), (std::vector<std::string>{"/bin symlink -> usr/bin",
+                                                         "/opt/latest symlink -> run",
+                                                         "/opt/run file",
+                                                         "/usr/bin/app file",
+                                                         "/usr/bin/dash file",
+                                                         "/usr/bin/sh symlink -> dash"}));
+}
+
 // A dpkg database of three packages: hello depends on libgreet, which is installed; nothing
 // needs unrelated. Files are listed the way dpkg lists them (every parent directory too).
 MemoryDisk with_packages() {

@@ -37,7 +37,7 @@ TEST(HostPaths, SymlinksOnTheWayBecomeSymlinkEntries) {
     Plan plan;
     Reporter quiet;
     HostPaths paths(host_disk(), plan, quiet);
-    const ResolvedPath r = paths.add(root + "/bin/tool");
+    const ResolvedPath r = paths.add(root + "/bin/tool", {"include", {}});
     EXPECT_EQ(r.real_path, root + "/usr/bin/tool-1.0");
     EXPECT_EQ(paths_of(plan), (std::vector<std::string>{root + "/bin", root + "/usr/bin/tool",
                                                         root + "/usr/bin/tool-1.0"}));
@@ -56,7 +56,8 @@ TEST(HostPaths, AbsoluteSymlinkAndDotDot) {
     Plan plan;
     Reporter quiet;
     HostPaths paths(host_disk(), plan, quiet);
-    EXPECT_EQ(paths.add(root + "/a/b/abs/../data/./file").real_path, root + "/data/file");
+    EXPECT_EQ(paths.add(root + "/a/b/abs/../data/./file", {"include", {}}).real_path,
+              root + "/data/file");
     EXPECT_TRUE(plan.contains(root + "/a/b/abs"));
 }
 
@@ -67,7 +68,7 @@ TEST(HostPaths, SymlinkLoopIsAnErrorNotAHang) {
     Plan plan;
     Reporter quiet;
     HostPaths paths(host_disk(), plan, quiet);
-    EXPECT_ERROR_CONTAINS(paths.add((dir / "loop1").string()), ClosureError,
+    EXPECT_ERROR_CONTAINS(paths.add((dir / "loop1").string(), {"include", {}}), ClosureError,
                           "too many levels of symbolic links");
 }
 
@@ -76,7 +77,7 @@ TEST(HostPaths, MissingPathIsNamed) {
     Plan plan;
     Reporter quiet;
     HostPaths paths(host_disk(), plan, quiet);
-    EXPECT_ERROR_CONTAINS(paths.add((dir / "nope/x").string()), ClosureError,
+    EXPECT_ERROR_CONTAINS(paths.add((dir / "nope/x").string(), {"include", {}}), ClosureError,
                           (dir / "nope").string() + " does not exist");
 }
 
@@ -89,7 +90,7 @@ TEST(HostPaths, DirectoryIsCopiedRecursivelyWithoutFollowingSymlinks) {
     Plan plan;
     Reporter quiet;
     HostPaths paths(host_disk(), plan, quiet);
-    paths.add(root + "/tree");
+    paths.add(root + "/tree", {"include", {}});
     EXPECT_EQ(paths_of(plan),
               (std::vector<std::string>{root + "/tree", root + "/tree/a.txt", root + "/tree/sub",
                                         root + "/tree/sub/b.txt", root + "/tree/sub/host-root"}));

@@ -235,6 +235,30 @@ TEST(ContainerSpec, LinkModeIsParsedAndChecked) {
                           "key \"link\": expected a string");
 }
 
+TEST(ContainerSpec, TraceKeysAreParsedAndChecked) {
+    const auto off = parse(R"({"args": ["/bin/true"]})");
+    EXPECT_FALSE(off.trace);
+    EXPECT_FALSE(off.trace_network);
+    EXPECT_EQ(off.trace_timeout, 10);
+    const auto on = parse(
+        R"({"args": ["/bin/true"], "trace": true, "traceTimeout": 2.5, "traceNetwork": true})");
+    EXPECT_TRUE(on.trace);
+    EXPECT_TRUE(on.trace_network);
+    EXPECT_EQ(on.trace_timeout, 2.5);
+    for (const char* bad : {R"({"trace": "yes"})", R"({"traceNetwork": 1})",
+                            R"({"traceTimeout": "5"})", R"({"traceTimeout": 0})",
+                            R"({"traceTimeout": -1})", R"({"traceTimeout": 1e9})"}) {
+        try {
+            parse(bad);
+            ADD_FAILURE() << bad << " was accepted";
+        } catch (const SpecError& e) {
+            EXPECT_NE(std::string(e.what()).find("key \"trace"), std::string::npos) << e.what();
+        }
+    }
+    EXPECT_EQ(check_trace_timeout(86400, "--trace-timeout"), 86400);
+    EXPECT_THROW(check_trace_timeout(0, "--trace-timeout"), SpecError);
+}
+
 TEST(SetEnv, ReplacesInPlaceAndChecksTheForm) {
     std::vector<std::string> env = {"PATH=/bin", "A=1"};
     set_env(env, "PATH=/usr/bin", "--env");

@@ -136,6 +136,26 @@ TEST(Trace, LeavesTheHostAsItWas) {
     EXPECT_TRUE(r.overlay);
 }
 
+TEST(Trace, TheCommandCannotMakeTheHostWritableAgain) {
+    const std::string marker = "/etc/ocitools-trace-remount-" + std::to_string(getpid());
+    const auto r = trace({"/bin/sh", "-c",
+                          "mount -o remount,bind,rw / 2>/dev/null; mount -o remount,bind,rw /etc "
+                          "2>/dev/null; unshare -Urm sh -c 'mount -o remount,bind,rw /' 2>/dev/null; "
+                          "echo x > " + marker});
+    EXPECT_NE(r.exit_code, 0);
+    struct stat st {};
+    EXPECT_NE(lstat(marker.c_str(), &st), 0) << marker << " was created on the host";
+    unlink(marker.c_str());
+}
+
+TEST(Trace, TheRunHasADevOfItsOwn) {
+    const auto r = trace({"/bin/sh", "-c",
+                          "echo $(ls /dev) >&2; echo x > /dev/null && head -c1 /dev/urandom >/dev/null && "
+                          "echo x > /dev/shm/s && cat /dev/shm/s >/dev/null"});
+    EXPECT_EQ(r.exit_code, 0) << r.stderr_tail;
+    EXPECT_EQ(r.stderr_tail, "fd full null pts random shm stderr stdin stdout tty urandom zero\n");
+}
+
 TEST(Trace, ReportsTheExitStatusAndTheEndOfStderr) {
     const auto r = trace({"/bin/sh", "-c", "for i in $(seq 1 30); do echo line$i >&2; done; exit 3"});
     EXPECT_EQ(r.exit_code, 3);
@@ -156,6 +176,18 @@ TEST(Trace, KillsTheWholeTreeWhenTimeIsUp) {
     EXPECT_TRUE(r.timed_out);
     EXPECT_LT(took, 10);
     // "[o]" keeps pgrep's own shell, whose command line holds the pattern, from matching.
+    EXPECT_EQ(testing::run_output("pgrep -f '[o]" + marker.substr(1) + "' || true"), "");
+}
+
+TEST(Trace, EndsWhenTheCommandEndsAndKillsWhatItLeftRunning) {
+    const std::string marker = "ocitools-trace-daemon-" + std::to_string(getpid());
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = trace({"/bin/bash", "-c", "(exec -a " + marker + " sleep 300) & exit 4"});
+    const double took =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_FALSE(r.timed_out);
+    EXPECT_EQ(r.exit_code, 4);
+    EXPECT_LT(took, 10);
     EXPECT_EQ(testing::run_output("pgrep -f '[o]" + marker.substr(1) + "' || true"), "");
 }
 

@@ -117,6 +117,7 @@ void PackageClosure::walk(const DpkgPackage& start, const std::string& reason) {
     if (contains(start)) return;
     // Breadth first, into a scratch set committed only when everything resolved.
     std::map<const DpkgPackage*, const DpkgPackage*> added{{&start, nullptr}};
+    std::set<const DpkgPackage*> pre_depended;
     std::deque<const DpkgPackage*> queue{&start};
     while (!queue.empty()) {
         const DpkgPackage* package = queue.front();
@@ -128,12 +129,14 @@ void PackageClosure::walk(const DpkgPackage& start, const std::string& reason) {
                 for (const DpkgPackage* next : *found) {
                     if (contains(*next) || added.count(next)) continue;
                     added.emplace(next, package);
+                    if (field == &package->pre_depends) pre_depended.insert(next);
                     queue.push_back(next);
                 }
             }
         }
     }
     parent_.insert(added.begin(), added.end());
+    pre_depended_.insert(pre_depended.begin(), pre_depended.end());
     if (!reason.empty()) reason_[&start] = reason;
 }
 
@@ -167,6 +170,17 @@ std::vector<std::string> PackageClosure::chain(const DpkgPackage& package) const
     }
     std::reverse(out.begin(), out.end());
     return out;
+}
+
+std::string PackageClosure::why(const DpkgPackage& package) const {
+    const auto it = parent_.find(&package);
+    if (it == parent_.end()) return {};
+    if (it->second)
+        return label(package) + " (" +
+               (pre_depended_.count(&package) ? "Pre-Depends" : "Depends") + " of " +
+               label(*it->second) + ")";
+    const auto r = reason_.find(&package);
+    return label(package) + (r == reason_.end() ? " (named)" : " (owns " + r->second + ")");
 }
 
 std::vector<const DpkgPackage*> package_closure(const DpkgDatabase& db,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -55,6 +56,10 @@ class PackageClosure {
     // {"python3", "python3.11", "libpython3.11-stdlib"}, or {"/usr/bin/perl", "perl"}.
     std::vector<std::string> chain(const DpkgPackage& package) const;
 
+    // Why `package` is in the set, in a few words: "python3 (named)", "libc6 (Depends of
+    // python3)", "perl-base (owns /usr/bin/perl)". Empty when it is not in the set.
+    std::string why(const DpkgPackage& package) const;
+
     // The installed packages that satisfy `alternative` as a dependency of `dependent`: the real
     // package `alternative.name` if an installed instance of it fits, else every installed
     // package that Provides it and fits (all of them: which one the system uses at run time, say
@@ -94,6 +99,7 @@ class PackageClosure {
     // directly, whose reason is in reason_).
     std::map<const DpkgPackage*, const DpkgPackage*> parent_;
     std::map<const DpkgPackage*, std::string> reason_;
+    std::set<const DpkgPackage*> pre_depended_;  // brought by a Pre-Depends of their parent
 };
 
 // The closures of `requests` ("name" or "name:arch"), sorted by (name, architecture).

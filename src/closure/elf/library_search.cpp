@@ -292,6 +292,7 @@ LoadSet LibrarySearch::load(const std::string& path) {
                 auto elf = tree_.elf(file);
                 if (elf->soname()) loaded.insert(*elf->soname());
                 result.libraries.push_back(file);
+                result.needed_by.push_back(objects[i].path);
                 objects.push_back(
                     Object{file, parent_path(file), std::move(elf), static_cast<long>(i)});
             }

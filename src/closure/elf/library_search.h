@@ -31,6 +31,7 @@ namespace ocitools {
 struct LoadSet {
     std::string interpreter;             // PT_INTERP as written, empty when none
     std::vector<std::string> libraries;  // paths as found (not symlink-resolved), load order
+    std::vector<std::string> needed_by;  // for each library, the object whose DT_NEEDED named it
 };
 
 class LibrarySearch {

@@ -29,7 +29,9 @@ const char* to_string(NixReferences references) {
 
 NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                        NixReferences references, const std::vector<StorePath>& roots,
-                       const Reporter& reporter) {
+                       const Reporter& reporter, bool referrers) {
+    NixClosure out;
+    auto* first_referrers = referrers ? &out.referrers : nullptr;
     if (references != NixReferences::Scan) {
         std::optional<NixDatabase> db;
         try {
@@ -41,15 +43,20 @@ NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                                                " does not list " + quote(root.path()) +
                                                " as valid");
             }
-            return {db->closure(roots), NixReferences::Db};
+            out.paths = db->closure(roots, first_referrers);
+            out.used = NixReferences::Db;
+            return out;
         } catch (const NixDatabaseError& e) {
             if (references == NixReferences::Db) throw;
+            out.referrers.clear();
             reporter.note(std::string(e.what()) + ": finding the references of the store paths " +
                           "by scanning them");
         }
     }
     StoreScan scan(store);
-    return {scan.closure(roots), NixReferences::Scan};
+    out.paths = scan.closure(roots, first_referrers);
+    out.used = NixReferences::Scan;
+    return out;
 }
 
 }  // namespace ocitools

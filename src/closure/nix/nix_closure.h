@@ -3,6 +3,7 @@
 // (NixDatabase) or, for a store copied without it, from scanning the store paths (StoreScan).
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,9 @@ const char* to_string(NixReferences references);
 struct NixClosure {
     std::vector<StorePath> paths;              // sorted
     NixReferences used = NixReferences::Scan;  // Db or Scan: where the references came from
+    // With `referrers` asked: each path that is not a root, with the first path found to
+    // refer to it (breadth first from the roots for the database, as the scan meets them).
+    std::map<StorePath, StorePath> referrers;
 };
 
 // The closure of `roots` in `store`, with the database of `state_dir` (its db/db.sqlite).
@@ -34,6 +38,6 @@ struct NixClosure {
 // that cannot be used is reported as a note, and the store is scanned.
 NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                        NixReferences references, const std::vector<StorePath>& roots,
-                       const Reporter& reporter);
+                       const Reporter& reporter, bool referrers = false);
 
 }  // namespace ocitools

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <set>
 
 #include "fs/unique_fd.h"
@@ -25,6 +26,13 @@ constexpr const char* kClosureSql =
     "  UNION"
     "  SELECT Refs.reference FROM Refs JOIN closure ON Refs.referrer = closure.id)"
     "SELECT ValidPaths.path FROM closure JOIN ValidPaths ON ValidPaths.id = closure.id";
+
+// The paths ?1 refers to directly.
+constexpr const char* kReferencesSql =
+    "SELECT target.path FROM ValidPaths source"
+    "  JOIN Refs ON Refs.referrer = source.id"
+    "  JOIN ValidPaths target ON target.id = Refs.reference"
+    " WHERE source.path = ?1";
 
 }  // namespace
 
@@ -74,6 +82,7 @@ NixDatabase::NixDatabase(const std::string& state_dir, const StoreDir& store)
 NixDatabase::~NixDatabase() {
     valid_.reset();
     closure_.reset();
+    references_.reset();
     sqlite3_close(db_);
 }
 
@@ -105,7 +114,8 @@ bool NixDatabase::is_valid(const StorePath& path) {
     return rc == SQLITE_ROW;
 }
 
-std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots) {
+std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots,
+                                            std::map<StorePath, StorePath>* referrers) {
     std::set<StorePath> paths;
     exec("BEGIN");  // one read transaction: one snapshot for every root
     try {
@@ -134,12 +144,39 @@ std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots)
             if (rc != SQLITE_DONE) fail("cannot read");
             sqlite3_reset(s);
         }
+        if (referrers) find_referrers(roots, *referrers);
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
     }
     exec("COMMIT");
     return {paths.begin(), paths.end()};
+}
+
+void NixDatabase::find_referrers(const std::vector<StorePath>& roots,
+                                 std::map<StorePath, StorePath>& referrers) {
+    if (!references_) references_ = prepare(kReferencesSql);
+    sqlite3_stmt* s = references_.get();
+    std::set<StorePath> seen(roots.begin(), roots.end());
+    std::deque<StorePath> queue(roots.begin(), roots.end());
+    while (!queue.empty()) {
+        const StorePath path = std::move(queue.front());
+        queue.pop_front();
+        sqlite3_reset(s);
+        sqlite3_bind_text(s, 1, path.path().data(), static_cast<int>(path.path().size()),
+                          SQLITE_TRANSIENT);
+        int rc;
+        while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+            auto ref = store_.store_path_of(
+                std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(s, 0))));
+            if (!ref || !seen.insert(*ref).second) continue;  // closure() has checked them
+            referrers.emplace(*ref, path);
+            queue.push_back(std::move(*ref));
+        }
+        if (rc != SQLITE_DONE) fail("cannot read");
+        sqlite3_reset(s);
+    }
 }
 
 }  // namespace ocitools

@@ -11,6 +11,7 @@
 // long).
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,8 +45,10 @@ class NixDatabase {
     bool is_valid(const StorePath& path);
 
     // The roots and every path they reference, transitively, sorted: `nix-store -qR`. Throws
-    // NixDatabaseError naming a root the database does not list as valid.
-    std::vector<StorePath> closure(const std::vector<StorePath>& roots);
+    // NixDatabaseError naming a root the database does not list as valid. When `referrers` is
+    // given, each path that is not a root gets its first referrer, breadth first from the roots.
+    std::vector<StorePath> closure(const std::vector<StorePath>& roots,
+                                   std::map<StorePath, StorePath>* referrers = nullptr);
 
   private:
     struct StatementDeleter {
@@ -53,6 +56,8 @@ class NixDatabase {
     };
     using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
+    void find_referrers(const std::vector<StorePath>& roots,
+                        std::map<StorePath, StorePath>& referrers);
     Statement prepare(const char* sql);
     void exec(const char* sql);
     [[noreturn]] void fail(const std::string& doing);
@@ -62,6 +67,7 @@ class NixDatabase {
     sqlite3* db_ = nullptr;
     Statement valid_;
     Statement closure_;
+    Statement references_;  // prepared when referrers are first asked for
 };
 
 // The file URI that opens `path` read-only, for sqlite3_open_v2 (RFC 3986 percent-encoding, so

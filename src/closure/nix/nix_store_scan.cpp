@@ -133,7 +133,8 @@ std::vector<StorePath> StoreScan::references(const StorePath& root) {
     return refs;
 }
 
-std::vector<StorePath> StoreScan::closure(const std::vector<StorePath>& roots) {
+std::vector<StorePath> StoreScan::closure(const std::vector<StorePath>& roots,
+                                          std::map<StorePath, StorePath>* referrers) {
     std::set<StorePath> seen;
     std::vector<StorePath> todo;
     for (const auto& root : roots) {
@@ -145,8 +146,11 @@ std::vector<StorePath> StoreScan::closure(const std::vector<StorePath>& roots) {
     while (!todo.empty()) {
         const StorePath path = std::move(todo.back());
         todo.pop_back();
-        for (auto& ref : references(path))
-            if (seen.insert(ref).second) todo.push_back(std::move(ref));
+        for (auto& ref : references(path)) {
+            if (!seen.insert(ref).second) continue;
+            if (referrers) referrers->emplace(ref, path);
+            todo.push_back(std::move(ref));
+        }
     }
     return {seen.begin(), seen.end()};
 }

@@ -28,8 +28,10 @@ class StoreScan {
     std::vector<StorePath> references(const StorePath& path);
 
     // `roots` and everything they refer to, transitively (what `nix-store -qR` lists), sorted.
-    // Throws ClosureError naming a root that is not in the store.
-    std::vector<StorePath> closure(const std::vector<StorePath>& roots);
+    // Throws ClosureError naming a root that is not in the store. When `referrers` is given,
+    // each path that is not a root gets the path whose scan found it first.
+    std::vector<StorePath> closure(const std::vector<StorePath>& roots,
+                                   std::map<StorePath, StorePath>* referrers = nullptr);
 
     size_t candidate_count() const { return by_hash_.size(); }
 

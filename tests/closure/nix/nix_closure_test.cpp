@@ -242,5 +242,27 @@ TEST(NixReferencesFlag, Parses) {
     EXPECT_STREQ(to_string(NixReferences::Scan), "scan");
 }
 
+// --why: a store root says where it was met, a referenced path which path referred to it first.
+TEST_F(NixClosureTest, ReasonsFromTheDatabaseAndFromAScan) {
+    write_db();
+    options.why = true;
+    for (NixReferences references : {NixReferences::Db, NixReferences::Scan}) {
+        options.nix_references = references;
+        const Closure c = closure_of({app + "/bin/app"});
+        EXPECT_EQ(c.why.at(app), "store path of " + app + "/bin/app (root)");
+        EXPECT_EQ(c.why.at(sh), "store path of " + sh + "/bin/sh (#! of " + app + "/bin/app)");
+        EXPECT_EQ(c.why.at(data), "Nix reference of " + app);
+        EXPECT_TRUE(c.why.at(store.store_dir()).starts_with("directory holding " + store.store_dir()));
+    }
+}
+
+TEST_F(NixClosureTest, ReasonsOfStorePathsNamedInsideArguments) {
+    write_db();
+    options.why = true;
+    const Closure c = closure_of({"/bin/busybox", "sh", "-c", "--config=" + conf + "/etc/c"});
+    EXPECT_EQ(c.why.at(conf), "named in argument 3");
+    EXPECT_EQ(c.why.at(data), "Nix reference of " + conf);
+}
+
 }  // namespace
 }  // namespace ocitools
