@@ -6,6 +6,7 @@
 #include <set>
 
 #include "base/phase_time.h"
+#include "fs/path.h"
 
 namespace ocitools {
 
@@ -15,6 +16,42 @@ namespace {
 bool within(const std::string& path, const std::string& dir) {
     if (dir == "/") return true;
     return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
+}
+
+// Where `path` really is: its symlinks followed in every component, as path_resolution(7) does
+// ("" when a component is missing or the chain loops). /etc/mtab is a symlink to
+// ../proc/self/mounts: the path a program names is not where it lies.
+std::string real_location(const std::string& path, const Disk& disk) {
+    std::vector<std::string> todo;  // names still to walk, the next one last
+    for (auto name : path_names(path)) todo.insert(todo.begin(), std::string(name));
+    std::string at = "/";
+    int links = 0;
+    while (!todo.empty()) {
+        const std::string name = std::move(todo.back());
+        todo.pop_back();
+        if (name == "..") {
+            at = parent_path(at);
+            continue;
+        }
+        const std::string next = join_path(at, name);
+        struct stat st {};
+        if (disk.lstat(next, st) != 0) return "";
+        std::string target;
+        if (!S_ISLNK(st.st_mode)) {
+            at = next;
+        } else if (++links > kSymlinkLimit || disk.readlink(next, target) != 0) {
+            return "";
+        } else {
+            if (target.starts_with('/')) at = "/";
+            const auto names = path_names(target);
+            for (auto it = names.rbegin(); it != names.rend(); ++it) todo.emplace_back(*it);
+        }
+    }
+    return at;
+}
+
+bool in_kernel_filesystem(const std::string& path) {
+    return within(path, "/proc") || within(path, "/sys") || within(path, "/dev");
 }
 
 std::string shown_status(int code) {
@@ -29,7 +66,7 @@ std::vector<Root> traced_roots(const TraceResult& result, const std::vector<std:
     std::vector<Root> roots;
     for (const auto& access : result.accesses) {
         const std::string& path = access.path;
-        if (within(path, "/proc") || within(path, "/sys") || within(path, "/dev")) continue;
+        if (in_kernel_filesystem(path)) continue;
         bool skip = written.count(path) != 0;
         for (const auto& dir : excluded) skip = skip || within(path, dir);
         if (!result.overlay)
@@ -37,6 +74,8 @@ std::vector<Root> traced_roots(const TraceResult& result, const std::vector<std:
         if (skip) continue;
         struct stat st {};
         if (disk.stat(path, st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) continue;
+        // A symlink into them (/etc/mtab -> ../proc/self/mounts) is no file to copy either.
+        if (in_kernel_filesystem(real_location(path, disk))) continue;
         roots.push_back({path, "traced: " + access.call + " by " + access.exe,
                          /*recursive=*/false});
     }

@@ -246,5 +246,24 @@ TEST(TracedRoots, KeepsHostFilesAndDirectoriesOnly) {
     EXPECT_EQ(traced_roots(r, {"/out"}, disk).size(), 2u);
 }
 
+// /etc/mtab -> ../proc/self/mounts: a symlink whose chain ends in /proc, /sys or /dev names a
+// kernel file that changes while it is copied (the build then failed on python3 -m venv).
+TEST(TracedRoots, DropsSymlinksIntoKernelFilesystems) {
+    MemoryDisk disk;
+    disk.add_file("/proc/1/mounts", "x");
+    disk.add_symlink("/proc/self", "1");
+    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
+    disk.add_file("/sys/kernel/x", "x");
+    disk.add_symlink("/etc/sysx", "/sys/kernel/x");
+    disk.add_file("/usr/share/zoneinfo/UTC", "x");
+    disk.add_symlink("/etc/localtime", "/usr/share/zoneinfo/UTC");
+    TraceResult r;
+    for (const char* p : {"/etc/mtab", "/etc/sysx", "/etc/localtime"})
+        r.accesses.push_back({p, "newfstatat", "/usr/bin/python3.11"});
+    const auto roots = traced_roots(r, {}, disk);
+    ASSERT_EQ(roots.size(), 1u);
+    EXPECT_EQ(roots[0].path, "/etc/localtime");
+}
+
 }  // namespace
 }  // namespace ocitools
