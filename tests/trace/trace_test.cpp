@@ -219,6 +219,28 @@ TEST(Trace, FilterStopsOnlyAtPathLookups) {
     EXPECT_GT(filter.size(), 5u);
 }
 
+TEST(TracedRoots, AFailedRunIsAWarningWithItsStatusAndStderr) {
+    ContainerSpec spec;
+    spec.args = {"/bin/sh", "-c", "cat /etc/hostname >/dev/null; echo first >&2; echo boom >&2; exit 3"};
+    spec.trace = true;
+    Roots roots;
+    roots.program = "/bin/sh";
+    roots.env = {kEnv};
+    std::vector<std::string> warnings, notes;
+    const Reporter reporter([&](const std::string& m) { warnings.push_back(m); },
+                            [&](const std::string& m) { notes.push_back(m); });
+    add_traced_roots(roots, spec, {}, reporter);
+    ASSERT_EQ(warnings.size(), 1u);
+    EXPECT_NE(warnings[0].find("ended with status 3; the bundle is still built"), std::string::npos)
+        << warnings[0];
+    EXPECT_TRUE(warnings[0].ends_with("first\nboom")) << warnings[0];
+    EXPECT_TRUE(roots.traced);
+    EXPECT_TRUE(std::any_of(roots.files.begin(), roots.files.end(), [](const Root& r) {
+        return r.path == "/etc/hostname" && r.reason == "traced: openat by /usr/bin/cat" &&
+               !r.recursive;
+    }));
+}
+
 TEST(TracedRoots, KeepsHostFilesAndDirectoriesOnly) {
     MemoryDisk disk;
     disk.add_file("/usr/lib/x.so", "x");
