@@ -1,6 +1,9 @@
 #include "roots/program_lookup.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
 
 #include "base/error.h"
 #include "test_support.h"
@@ -25,6 +28,17 @@ TEST(ProgramLookup, SearchesPathAndChecksExecutability) {
                           "is not executable");
     EXPECT_ERROR_CONTAINS(find_program("bin/tool", search), SpecError, "must be absolute");
     EXPECT_ERROR_CONTAINS(find_program(dir.path().string(), search), SpecError, "is a directory");
+}
+
+TEST(ProgramLookup, ADeviceWithExecuteBitsIsNoProgram) {
+    if (geteuid() != 0) GTEST_SKIP() << "mknod needs root";
+    ScratchDir dir;
+    const std::string device = (dir / "bin/tool").string();
+    fs::create_directories(dir / "bin");
+    ASSERT_EQ(mknod(device.c_str(), S_IFCHR | 0755, makedev(1, 3)), 0);  // like /dev/null
+    EXPECT_ERROR_CONTAINS(find_program("tool", (dir / "bin").string()), SpecError,
+                          "is not a regular file");
+    EXPECT_ERROR_CONTAINS(find_program(device, ""), SpecError, "is not a regular file");
 }
 
 }  // namespace

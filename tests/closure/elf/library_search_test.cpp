@@ -5,11 +5,13 @@
 #include "fs/memory_disk.h"
 #include "fs/real_disk.h"
 
+#include <elf.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 
 #include "base/error.h"
 #include "test_support.h"
@@ -100,6 +102,48 @@ TEST_F(LibrarySearchTest, AnObjectsRunpathDisablesEveryRpath) {
     const LoadSet inherited = load("bin/main");
     EXPECT_TRUE(has(inherited, path("first/libdep.so")));
     EXPECT_FALSE(has(inherited, path("second/libdep.so")));
+}
+
+// Give the ELF executable at `path`, linked with an RPATH, a DT_RUNPATH with the same string
+// too, in place of its DT_DEBUG entry (the linker no longer writes both tags itself).
+void add_runpath_beside_rpath(const std::string& path) {
+    std::string bytes = testing::read_text(path);
+    Elf64_Ehdr eh;
+    std::memcpy(&eh, bytes.data(), sizeof eh);
+    for (int i = 0; i < eh.e_phnum; ++i) {
+        Elf64_Phdr ph;
+        std::memcpy(&ph, bytes.data() + eh.e_phoff + i * sizeof ph, sizeof ph);
+        if (ph.p_type != PT_DYNAMIC) continue;
+        Elf64_Xword rpath = 0;
+        size_t debug = 0;
+        for (size_t at = ph.p_offset; at + sizeof(Elf64_Dyn) <= ph.p_offset + ph.p_filesz;
+             at += sizeof(Elf64_Dyn)) {
+            Elf64_Dyn d;
+            std::memcpy(&d, bytes.data() + at, sizeof d);
+            if (d.d_tag == DT_RPATH) rpath = d.d_un.d_val;
+            if (d.d_tag == DT_DEBUG) debug = at;
+        }
+        ASSERT_NE(debug, 0u) << path << " has no DT_DEBUG to replace";
+        ASSERT_NE(rpath, 0u) << path << " has no DT_RPATH";
+        const Elf64_Dyn runpath{DT_RUNPATH, {rpath}};
+        std::memcpy(bytes.data() + debug, &runpath, sizeof runpath);
+        write_text(path, bytes);
+        return;
+    }
+    FAIL() << path << " has no PT_DYNAMIC";
+}
+
+TEST_F(LibrarySearchTest, ALoadersRpathIsNotInheritedWhenItAlsoHasARunpath) {
+    // main has RPATH and RUNPATH "x": its own needs are found through the RUNPATH, and its
+    // RPATH is ignored, so liba's libdep (in x too) is found by nothing: ld.so agrees.
+    library("dep", "dep", "x");
+    library("a", "a", "x", "-L" + path("x") + " -ldep");
+    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    ASSERT_EQ(std::system(path("bin/main").c_str()), 0);  // RPATH alone: inherited, it runs
+    add_runpath_beside_rpath(path("bin/main"));
+    ASSERT_NE(std::system((path("bin/main") + " 2>/dev/null").c_str()), 0);
+    EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
+                          path("x/liba.so") + " needs libdep.so, which is not found");
 }
 
 TEST_F(LibrarySearchTest, OriginRunpathBeatsTheCache) {
