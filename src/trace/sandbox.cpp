@@ -139,6 +139,25 @@ void fresh_dev(const SandboxPlan& plan) {
     // read-only flag is ours, not locked): no command of the run may hold CAP_SYS_ADMIN.
     if (prctl(PR_CAPBSET_DROP, CAP_SYS_ADMIN, 0, 0, 0) != 0)
         die("cannot drop CAP_SYS_ADMIN for", plan.argv[0], errno);
+    // Tell the tracer who we are (the kernel gives it our pid in its own pid namespace), and
+    // wait until it has seized us.
+    ucred cred{getpid(), getuid(), getgid()};
+    char control[CMSG_SPACE(sizeof cred)] = {};
+    char byte = 'c';
+    iovec iov{&byte, 1};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    cmsghdr* cmsg = CMSG_FIRSTHDR(&msg);
+    cmsg->cmsg_level = SOL_SOCKET;
+    cmsg->cmsg_type = SCM_CREDENTIALS;
+    cmsg->cmsg_len = CMSG_LEN(sizeof cred);
+    memcpy(CMSG_DATA(cmsg), &cred, sizeof cred);
+    if (sendmsg(plan.command_fd, &msg, MSG_NOSIGNAL) != 1 || read_byte(plan.command_fd) != 'g')
+        _exit(127);  // the tracer is gone
+    close(plan.command_fd);
     // The sandbox holds CAP_SYS_ADMIN in its user namespace, so no_new_privs is not needed; it
     // is set anyway when the kernel asks for it.
     if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &plan.filter) != 0) {
@@ -158,6 +177,7 @@ void fresh_dev(const SandboxPlan& plan) {
     if (command < 0) _exit(127);
     if (command == 0) run_command(plan);
     close(plan.stderr_fd);
+    close(plan.command_fd);
     for (;;) {
         int status = 0;
         const pid_t pid = waitpid(-1, &status, 0);
@@ -171,7 +191,6 @@ void fresh_dev(const SandboxPlan& plan) {
 
 void run_sandbox(const SandboxPlan& plan) noexcept {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (read_byte(plan.go_fd) != 'g') _exit(1);  // the tracer has attached
     int flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC;
     if (!plan.network) flags |= CLONE_NEWNET;
     if (unshare(flags) != 0) fail(plan, "creating the namespaces (unshare)", errno);
@@ -234,9 +253,17 @@ void run_sandbox(const SandboxPlan& plan) noexcept {
     if (init < 0) _exit(1);  // the tracer sees no init: "the sandbox ended before the command"
     if (init == 0) run_init(plan);
     close(plan.stderr_fd);
+    close(plan.command_fd);
+    SandboxReport started;
+    started.tag = 'p';
+    started.init = init;
+    write_report(plan.report_fd, started);
     int status = 0;
     while (waitpid(init, &status, 0) < 0 && errno == EINTR) {
     }
+    SandboxReport ended;
+    ended.tag = 'd';
+    write_report(plan.report_fd, ended);
     // The tracer reads the upper layers through our descriptor before letting us go.
     read_byte(plan.go_fd);
     _exit(0);

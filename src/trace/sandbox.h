@@ -4,7 +4,9 @@
 //
 //   tracer (ocitools) ── sandbox: unshares the namespaces, mounts, waits for init
 //                           └─ init (pid 1 of the new pid namespace): waits for the command
-//                                 └─ command: seccomp filter, then execve
+//                                 └─ command: says who it is, is seized, seccomp, execve
+//
+// Only the command and its descendants are traced: the sandbox and init never stop the tracer.
 #pragma once
 
 #include <linux/filter.h>
@@ -14,9 +16,11 @@ namespace ocitools {
 
 constexpr int kMaxLayers = 8;
 
-// What the sandbox tells the tracer once, before it starts init ('r') or when it fails ('e').
+// What the sandbox tells the tracer: before it starts init ('r') or when it fails ('e'); then
+// init's pid ('p'); then that init has ended ('d').
 struct SandboxReport {
     char tag = 0;
+    int init = 0;          // 'p': init's pid (the sandbox is in the tracer's pid namespace)
     int error = 0;         // errno of the failed step
     int staging_fd = -1;   // the sandbox's descriptor of the tmpfs holding the upper layers
     unsigned overlay = 0;  // bit i: layer i is an overlay (else an empty tmpfs)
@@ -33,6 +37,8 @@ struct SandboxPlan {
     bool network = false;
     sock_fprog filter{};
     int go_fd = -1;      // read end: the tracer's go-aheads
+    int command_fd = -1;  // socket: the command sends its credentials, then waits for 'g'
+
     int report_fd = -1;  // write end: SandboxReport, and 'u' once the namespaces exist
     int stderr_fd = -1;  // write end: the command's stderr
     int null_fd = -1;    // /dev/null, the command's stdin and stdout

@@ -11,7 +11,8 @@
 //
 // A seccomp filter stops the tracer only at path lookups (open, openat, openat2, execve,
 // execveat, the stat family, access, faccessat, faccessat2, readlink, readlinkat, chdir) of
-// 64-bit x86 processes; every other syscall runs untouched. Paths are read with
+// 64-bit x86 processes; every other syscall, and fstat done as newfstatat or statx with
+// AT_EMPTY_PATH, runs untouched. Paths are read with
 // process_vm_readv and made absolute with the tracee's cwd or directory descriptor.
 #pragma once
 

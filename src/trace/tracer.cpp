@@ -122,11 +122,19 @@ class Watchdog {
         std::unique_lock lock(mutex_);
         while (!stop_) {
             wake_.wait_for(lock, std::chrono::milliseconds(20));
-            if (stop_ || killed_) continue;
-            const bool late = std::chrono::steady_clock::now() >= deadline_;
+            if (stop_) continue;
+            const auto now = std::chrono::steady_clock::now();
+            if (killed_) {
+                // Whatever still keeps the tracer waiting two seconds after init's death goes
+                // with the sandbox.
+                if (now >= killed_at_ + std::chrono::seconds(2)) kill(sandbox_, SIGKILL);
+                continue;
+            }
+            const bool late = now >= deadline_;
             if (!late && cancel_signal() == 0) continue;
             timed_out_.store(late);
             killed_ = true;
+            killed_at_ = now;
             // Init's death takes its whole pid namespace, and the sandbox stays for the tracer
             // to read what the run wrote. Before init exists, the sandbox's death takes init
             // (PR_SET_PDEATHSIG) if it is being born.
@@ -142,6 +150,7 @@ class Watchdog {
     std::atomic<pid_t> init_{0};
     std::atomic<bool> timed_out_{false};
     bool killed_ = false;
+    std::chrono::steady_clock::time_point killed_at_;
     bool stop_ = false;
     std::mutex mutex_;
     std::condition_variable wake_;
@@ -205,10 +214,9 @@ class Tracer {
         result_.accesses.push_back({std::move(path), call->name, exe_of(pid)});
     }
 
-    void on_exec(pid_t pid) {
-        unsigned long former = 0;
-        if (ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &former) == 0)
-            exe_.erase(static_cast<pid_t>(former));
+    // `former`: the thread that called execve, which now has the leader's pid.
+    void on_exec(pid_t pid, pid_t former) {
+        exe_.erase(former);
         exe_.erase(pid);
     }
     void on_exit(pid_t pid) { exe_.erase(pid); }
@@ -227,7 +235,7 @@ class Tracer {
 
 // What the run wrote in its overlay layers: every non-directory in an upper layer (new files,
 // changed files, and whiteouts for removed ones), as the host path it hides.
-void list_written(pid_t sandbox, const SandboxReport& report, const TraceRequest& request,
+void list_written(pid_t sandbox, const SandboxReport& report,
                   const std::vector<std::string>& layers, TraceResult& result) {
     namespace fs = std::filesystem;
     for (size_t i = 0; i < layers.size(); ++i) {
@@ -242,8 +250,35 @@ void list_written(pid_t sandbox, const SandboxReport& report, const TraceRequest
                                      it->path().lexically_relative(upper).string());
         }
     }
-    (void)request;
 }
+
+// The pid, in our pid namespace, of the process that sent its credentials on `fd`; 0 when the
+// socket was closed first (the run was killed before the command started).
+pid_t credentials_pid(int fd) {
+    char byte;
+    iovec iov{&byte, 1};
+    char control[CMSG_SPACE(sizeof(ucred))] = {};
+    msghdr msg{};
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = control;
+    msg.msg_controllen = sizeof control;
+    ssize_t n;
+    while ((n = recvmsg(fd, &msg, 0)) < 0 && errno == EINTR) {
+    }
+    if (n != 1) return 0;
+    for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c))
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_CREDENTIALS) {
+            ucred cred;
+            std::memcpy(&cred, CMSG_DATA(c), sizeof cred);
+            return cred.pid;
+        }
+    return 0;
+}
+
+constexpr long kTraceOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK |
+                               PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC |
+                               PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL;
 
 }  // namespace
 
@@ -268,6 +303,13 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
         throw SystemError("cannot create a socket pair", "trace", errno);
     Pipe go{UniqueFd(go_fds[0]), UniqueFd(go_fds[1])};
     Pipe report_pipe = make_pipe(), err = make_pipe();
+    // The command's credentials come on a socket of their own, read with SO_PASSCRED.
+    int command_fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, command_fds) != 0)
+        throw SystemError("cannot create a socket pair", "trace", errno);
+    Pipe command_socket{UniqueFd(command_fds[0]), UniqueFd(command_fds[1])};
+    const int on = 1;
+    setsockopt(command_socket.read.get(), SOL_SOCKET, SO_PASSCRED, &on, sizeof on);
     const UniqueFd null_fd(open("/dev/null", O_RDWR | O_CLOEXEC));
     if (!null_fd) throw SystemError("cannot open", "/dev/null", errno);
 
@@ -279,6 +321,7 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     plan.network = request.network;
     plan.filter = {static_cast<unsigned short>(filter.size()), filter.data()};
     plan.go_fd = go.read.get();
+    plan.command_fd = command_socket.write.get();
     plan.report_fd = report_pipe.write.get();
     plan.stderr_fd = err.write.get();
     plan.null_fd = null_fd.get();
@@ -291,7 +334,14 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     go.read.reset();
     report_pipe.write.reset();
     err.write.reset();
+    command_socket.write.reset();
+    StderrTail tail(std::move(err.read));
 
+    auto send = [](const UniqueFd& fd, char c) { (void)!::send(fd.get(), &c, 1, MSG_NOSIGNAL); };
+    auto read_report = [&](SandboxReport& report) {
+        return read(report_pipe.read.get(), &report, sizeof report) ==
+               static_cast<ssize_t>(sizeof report);
+    };
     auto abandon = [&](const std::string& message) -> TraceError {
         kill(sandbox, SIGKILL);
         int status;
@@ -299,33 +349,25 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
         }
         return TraceError(message);
     };
-    constexpr long kOptions = PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |
-                              PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACESECCOMP |
-                              PTRACE_O_EXITKILL;
-    if (ptrace(PTRACE_SEIZE, sandbox, nullptr, kOptions) != 0)
-        throw abandon(std::string("trace: cannot ptrace the traced run: ") + strerror(errno));
-    auto send = [&](char c) { (void)!::send(go.write.get(), &c, 1, MSG_NOSIGNAL); };
-    send('g');
+    auto setup_failed = [&](const SandboxReport& failed) -> TraceError {
+        return abandon(std::string("trace: cannot set up the sandbox: ") + failed.step + ": " +
+                       strerror(failed.error) +
+                       (failed.error == EPERM || failed.error == ENOSPC
+                            ? " (unprivileged user namespaces may be disabled: "
+                              "sysctl kernel.unprivileged_userns_clone, user.max_user_namespaces)"
+                            : ""));
+    };
 
     // The namespaces exist: map our own ids into the user namespace (all of them as root, so
     // that files keep their owners).
     char created = 0;
     if (read(report_pipe.read.get(), &created, 1) != 1 || created != 'u') {
-        SandboxReport failed;
-        if (created == 'e') {
-            // The tag byte was read; the rest of the report follows.
-            failed.tag = 'e';
-            (void)!read(report_pipe.read.get(), reinterpret_cast<char*>(&failed) + 1,
-                        sizeof failed - 1);
-            throw abandon(std::string("trace: cannot set up the sandbox: ") + failed.step + ": " +
-                          strerror(failed.error) +
-                          (failed.error == EPERM || failed.error == ENOSPC
-                               ? " (unprivileged user namespaces may be disabled: "
-                                 "sysctl kernel.unprivileged_userns_clone, "
-                                 "user.max_user_namespaces)"
-                               : ""));
-        }
-        throw abandon("trace: the sandbox ended before creating its namespaces");
+        if (created != 'e') throw abandon("trace: the sandbox ended before creating its namespaces");
+        SandboxReport failed;  // the tag byte was read; the rest of the report follows
+        failed.tag = 'e';
+        (void)!read(report_pipe.read.get(), reinterpret_cast<char*>(&failed) + 1,
+                    sizeof failed - 1);
+        throw setup_failed(failed);
     }
     const std::string proc = "/proc/" + std::to_string(sandbox);
     try {
@@ -340,46 +382,57 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     } catch (const TraceError& e) {
         throw abandon(e.what());
     }
-    send('m');
+    send(go.write, 'm');
 
-    StderrTail tail(std::move(err.read));
+    SandboxReport report, started;
+    if (!read_report(report)) throw abandon("trace: the sandbox ended while setting up");
+    if (report.tag == 'e') throw setup_failed(report);
+    if (!read_report(started) || started.tag != 'p')
+        throw abandon("trace: the sandbox ended before starting the command");
+
     Tracer tracer(result);
-    SandboxReport report;
-    bool have_report = false;
-    pid_t init = 0, command = 0;
+    pid_t command = 0;
     bool command_exited = false;
     {
         Watchdog watchdog(request.timeout_seconds, sandbox);
-        for (;;) {
+        watchdog.set_init(started.init);
+        // The command says who it is; it runs on once it is seized. Its children are seized
+        // by the kernel (fork, vfork and clone events).
+        command = credentials_pid(command_socket.read.get());
+        std::unordered_set<pid_t> traced;
+        if (command > 0) {
+            if (ptrace(PTRACE_SEIZE, command, nullptr, kTraceOptions) != 0) {
+                const int error = errno;
+                kill(started.init, SIGKILL);
+                throw abandon(std::string("trace: cannot ptrace the command: ") +
+                              strerror(error));
+            }
+            traced.insert(command);
+            send(command_socket.read, 'g');
+        }
+        while (!traced.empty()) {
             int status = 0;
             const pid_t pid = waitpid(-1, &status, __WALL);
             if (pid < 0) {
                 if (errno == EINTR) continue;
-                break;  // ECHILD: every process of the run is gone
+                break;
             }
+            if (pid == sandbox) continue;  // it died early: the kernel kills the rest
             if (WIFEXITED(status) || WIFSIGNALED(status)) {
+                traced.erase(pid);
                 tracer.on_exit(pid);
                 if (pid == command) {
                     command_exited = true;
                     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status)
                                                          : 128 + WTERMSIG(status);
                 }
-                if (pid == init) {
-                    // The sandbox waits for us before it exits: its layers are still there.
-                    if (read(report_pipe.read.get(), &report, sizeof report) ==
-                        static_cast<ssize_t>(sizeof report))
-                        have_report = true;
-                    if (have_report && report.tag == 'r')
-                        list_written(sandbox, report, request, layers, result);
-                    send('x');
-                }
                 continue;
             }
             if (!WIFSTOPPED(status)) continue;
+            traced.insert(pid);  // an auto-attached child may stop before its parent's event
             const int sig = WSTOPSIG(status);
-            const int event = status >> 16;
             int deliver = 0;
-            switch (event) {
+            switch (status >> 16) {
                 case PTRACE_EVENT_SECCOMP:
                     tracer.on_syscall(pid);
                     break;
@@ -387,18 +440,18 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
                 case PTRACE_EVENT_VFORK:
                 case PTRACE_EVENT_CLONE: {
                     unsigned long child = 0;
-                    ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &child);
-                    if (pid == sandbox && init == 0) {
-                        init = static_cast<pid_t>(child);
-                        watchdog.set_init(init);
-                    } else if (pid == init && init != 0 && command == 0) {
-                        command = static_cast<pid_t>(child);
-                    }
+                    if (ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &child) == 0)
+                        traced.insert(static_cast<pid_t>(child));
                     break;
                 }
-                case PTRACE_EVENT_EXEC:
-                    tracer.on_exec(pid);
+                case PTRACE_EVENT_EXEC: {
+                    unsigned long former = 0;
+                    if (ptrace(PTRACE_GETEVENTMSG, pid, nullptr, &former) == 0 &&
+                        static_cast<pid_t>(former) != pid)
+                        traced.erase(static_cast<pid_t>(former));  // exec from a thread
+                    tracer.on_exec(pid, static_cast<pid_t>(former));
                     break;
+                }
                 case PTRACE_EVENT_STOP:
                     if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) {
                         ptrace(PTRACE_LISTEN, pid, nullptr, nullptr);  // a group-stop
@@ -413,21 +466,20 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
             }
             ptrace(PTRACE_CONT, pid, nullptr, reinterpret_cast<void*>(static_cast<long>(deliver)));
         }
+        // Init ends with the command and takes the rest; then the sandbox says so and waits for
+        // us: its layers are still there to read.
+        SandboxReport ended;
+        if (read_report(ended) && ended.tag == 'd')
+            list_written(sandbox, report, layers, result);
+        send(go.write, 'x');
+        int status;
+        while (waitpid(sandbox, &status, __WALL) < 0 && errno == EINTR) {
+        }
         result.timed_out = watchdog.timed_out();
     }
     result.stderr_tail = tail.finish();
-    result.layers = layers;
     if (const int signal = cancel_signal(); signal != 0 && !result.timed_out)
         throw Cancelled(signal);
-    if (!have_report) {
-        // The sandbox failed before starting init and said why.
-        if (read(report_pipe.read.get(), &report, sizeof report) ==
-            static_cast<ssize_t>(sizeof report))
-            have_report = true;
-    }
-    if (have_report && report.tag == 'e')
-        throw TraceError(std::string("trace: cannot set up the sandbox: ") + report.step + ": " +
-                         strerror(report.error));
     if (!command_exited && !result.timed_out)
         throw TraceError("trace: the sandbox ended before the command started");
     std::vector<std::string> present;
