@@ -206,6 +206,20 @@ class ClosureWalk {
         if (options_.package_closure) owned_roots_.push_back(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, why, &files, recursive);
+        if (!resolved.runtime_mount.empty()) {
+            // /proc/cpuinfo, /etc/mtab -> ../proc/self/mounts: the runtime mounts these, and
+            // the host's are not the container's (copying /proc/self/mounts would copy ours).
+            if (is_program)
+                throw ClosureError("program " + quote(path) + " leads to " +
+                                   quote(resolved.real_path) + ", in " +
+                                   std::string(resolved.runtime_mount) +
+                                   ", which the runtime mounts");
+            reporter_.note("not including " + quote(resolved.real_path) +
+                           (resolved.real_path == path ? "" : " (the way " + quote(path) +
+                                                                  " leads, kept as symlinks)") +
+                           ": the runtime mounts " + std::string(resolved.runtime_mount));
+            return;
+        }
         if (S_ISDIR(resolved.st.st_mode)) {
             for (const auto& f : files) analyse(f, /*scripts=*/false, 0);
             return;
@@ -273,6 +287,11 @@ class ClosureWalk {
         hint_if_interpreter(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, why, &files);
+        if (!resolved.runtime_mount.empty())
+            throw ClosureError("interpreter " + quote(path) + " (" + why.str() + ") leads to " +
+                               quote(resolved.real_path) + ", in " +
+                               std::string(resolved.runtime_mount) +
+                               ", which the runtime mounts");
         analyse(resolved.real_path, /*scripts=*/true, depth + 1);
     }
 

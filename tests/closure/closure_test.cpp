@@ -155,6 +155,46 @@ TEST(ClosureInMemory, DirectoryIncludeCopiesTheTreeAndKeepsItsSymlinks) {
     EXPECT_NE(warnings[0].find("keeping dangling symlink /srv/www/latest"), std::string::npos);
 }
 
+// The runtime mounts /proc, /sys and /dev: a file there is never copied (the host's
+// /proc/self/mounts is the builder's, and changes size while read), but a symlink leading there
+// (/etc/mtab) is kept, so the container's own file answers at the same path.
+TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
+    MemoryDisk disk = merged_usr();
+    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
+    disk.add_symlink("/proc/self", "42");
+    disk.add_file("/proc/42/mounts", "proc /proc proc rw 0 0\n");
+    disk.add_file("/proc/cpuinfo", "");
+    disk.add_file("/sys/kernel/mm/page", "4096\n");
+    disk.add_symlink("/var/dev", "/dev/fd");
+    ContainerSpec spec;
+    spec.args = {"/bin/app", "/proc/cpuinfo", "/etc/mtab"};
+    spec.include = {"/sys/kernel/mm", "/var/dev"};
+    std::vector<std::string> notes;
+    const Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    EXPECT_EQ(layout(closure), (std::vector<std::string>{"/bin symlink -> usr/bin",
+                                                         "/etc/mtab symlink -> ../proc/self/mounts",
+                                                         "/usr/bin/app file",
+                                                         "/usr/bin/dash file",
+                                                         "/usr/bin/sh symlink -> dash",
+                                                         "/var/dev symlink -> /dev/fd"}));
+    auto noted = [&](const std::string& text) {
+        return std::any_of(notes.begin(), notes.end(),
+                           [&](const std::string& n) { return n.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(noted("not including /proc/cpuinfo named in the arguments: the runtime mounts "
+                      "/proc"));
+    EXPECT_TRUE(noted("not including /proc/self/mounts (the way /etc/mtab leads, kept as "
+                      "symlinks): the runtime mounts /proc"));
+    EXPECT_TRUE(noted("not including /sys/kernel/mm: the runtime mounts /sys"));
+    // The program itself cannot be there: nothing would run.
+    disk.add_file("/proc/42/prog", "#!/bin/sh\n", 0755);
+    disk.add_symlink("/opt/prog", "/proc/self/prog");
+    EXPECT_ERROR_CONTAINS(closure_of(disk, {"/opt/prog"}), ClosureError,
+                          "program /opt/prog leads to /proc/self/prog, in /proc, which the "
+                          "runtime mounts");
+}
+
 // Roots as a traced run gives them: the program, then files and directories it touched.
 Closure closure_of_roots(const MemoryDisk& disk, const std::string& program,
                          std::vector<Root> files) {

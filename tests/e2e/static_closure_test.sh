@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The static closure on what everyday programs do (issue 15): files the runtime mounts named in
+# the arguments, $ORIGIN behind a symlink, included trees whose libraries are met at run time,
+# /tmp, and packages whose files changed after install. Each bundle runs under runc as root and
+# its output is compared with the host's.
+source "$(dirname "$0")/lib.sh"
+need_root
+
+# Files in /proc and /sys named in the arguments are the runtime's, never copied; /etc/mtab, a
+# symlink into /proc, stays a symlink, so the container reads its own mounts there.
+ln -s /proc/self/mounts "$WORK/mounts-link"
+"$OCITOOLS" build-container -o "$WORK/proc" -- /bin/cat /proc/sys/kernel/ostype \
+    /sys/devices/system/cpu/online /etc/mtab "$WORK/mounts-link" 2>"$WORK/proc.err" ||
+    fail "cat of /proc and /sys files does not build: $(cat "$WORK/proc.err")"
+check_bundle "$WORK/proc"
+out=$(run_bundle "$WORK/proc")
+expect_eq "cat of /proc and /sys files runs under runc as on the host" \
+    "$(cat /proc/sys/kernel/ostype /sys/devices/system/cpu/online)" "$(printf '%s\n' "$out" | head -2)"
+expect_contains "/etc/mtab in the container lists the container's /proc" " /proc proc " "$out"
+check "/etc/mtab is kept as a symlink" test -L "$WORK/proc/rootfs/etc/mtab"
+check "the symlink given in the arguments is kept" test -L "$WORK/proc/rootfs$WORK/mounts-link"
+expect_eq "nothing is copied into /proc or /sys" "" "$(cd "$WORK/proc/rootfs" && find proc sys -mindepth 1)"
+expect_contains "a note says why /proc/sys/kernel/ostype is left out" \
+    "not including /proc/sys/kernel/ostype named in the arguments: the runtime mounts /proc" \
+    "$(cat "$WORK/proc.err")"
+"$OCITOOLS" build-container -o "$WORK/cpuinfo" -- /bin/cat /proc/cpuinfo /proc/self/status 2>/dev/null ||
+    fail "cat /proc/cpuinfo does not build"
+expect_contains "cat /proc/cpuinfo runs under runc" "processor" "$(run_bundle "$WORK/cpuinfo")"
+
+finish
