@@ -27,4 +27,21 @@ expect_contains "a note says why /proc/sys/kernel/ostype is left out" \
     fail "cat /proc/cpuinfo does not build"
 expect_contains "cat /proc/cpuinfo runs under runc" "processor" "$(run_bundle "$WORK/cpuinfo")"
 
+# $ORIGIN is the directory of the program's real path (/proc/self/exe), not of the symlink
+# that named it: a bundle whose program is reached through a symlink validates and runs.
+if command -v cc >/dev/null; then
+    mkdir -p "$WORK/o/bin" "$WORK/o/lib" "$WORK/o/x/y" "$WORK/src"
+    echo 'int answer(void) { return 42; }' > "$WORK/src/lib.c"
+    printf '#include <stdio.h>\nint answer(void);\nint main(void) { printf("origin %%d\\n", answer()); return 0; }\n' > "$WORK/src/main.c"
+    cc -shared -fPIC -Wl,-soname,libanswer.so.1 -o "$WORK/o/lib/libanswer.so.1" "$WORK/src/lib.c"
+    cc -o "$WORK/o/bin/p" "$WORK/src/main.c" "$WORK/o/lib/libanswer.so.1" -Wl,--enable-new-dtags,-rpath,'$ORIGIN/../lib'
+    ln -s ../../bin/p "$WORK/o/x/y/p"
+    expect_eq "the \$ORIGIN program runs on the host through the symlink" "origin 42" "$("$WORK/o/x/y/p")"
+    "$OCITOOLS" build-container -o "$WORK/orig" -- "$WORK/o/x/y/p" || fail "the \$ORIGIN program does not build"
+    check_bundle "$WORK/orig"
+    expect_eq "and under runc" "origin 42" "$(run_bundle "$WORK/orig")"
+else
+    fail "no C compiler for the \$ORIGIN program"
+fi
+
 finish
