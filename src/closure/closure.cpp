@@ -49,6 +49,16 @@ std::vector<std::string> symlink_chain(const Disk& disk, std::string path) {
     return chain;
 }
 
+// Files copied but whose needs cannot be found (a library met at run time by one already
+// loaded, test data for another system): how many, and the first error, for one warning.
+struct Unfollowed {
+    size_t count = 0;
+    std::string first;
+    void add(const Error& e) {
+        if (count++ == 0) first = e.what();
+    }
+};
+
 class ClosureWalk {
   public:
     // Everything on the host is read from `disk`, which caches.
@@ -165,8 +175,7 @@ class ClosureWalk {
         // Read ahead on every core, a window at a time (memory stays bounded), then analyse
         // in order, so the closure and its errors do not depend on the threads.
         constexpr size_t kWindow = 1024;
-        size_t unfollowed = 0;
-        std::string first_unfollowed;
+        Unfollowed unfollowed;
         const unsigned jobs = worker_threads();
         for (size_t begin = 0; begin < regular.size(); begin += kWindow) {
             throw_if_cancelled();
@@ -178,23 +187,14 @@ class ClosureWalk {
                 // dpkg already brought the package's declared dependencies; following its ELF
                 // files only finds undeclared ones. A file that cannot run here (test data for
                 // another system, a deliberately broken object) is copied but not followed.
-                auto unfollow = [&](const Error& e) {
-                    if (unfollowed++ == 0) first_unfollowed = e.what();
-                };
-                try {
-                    analyse(regular[i], /*scripts=*/false, 0);
-                } catch (const ClosureError& e) {
-                    unfollow(e);
-                } catch (const FormatError& e) {
-                    unfollow(e);
-                }
+                analyse_or_count(regular[i], unfollowed);
             }
         }
         phase_done("package files' ELF needs");
-        if (unfollowed != 0)
-            reporter_.warn(std::to_string(unfollowed) +
+        if (unfollowed.count != 0)
+            reporter_.warn(std::to_string(unfollowed.count) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
-                           "host; copied, not followed (the first: " + first_unfollowed + ")");
+                           "host; copied, not followed (the first: " + unfollowed.first + ")");
         for (const auto& path : files.missing)
             reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
     }
@@ -220,18 +220,40 @@ class ClosureWalk {
                            ": the runtime mounts " + std::string(resolved.runtime_mount));
             return;
         }
-        if (S_ISDIR(resolved.st.st_mode)) {
-            for (const auto& f : files) analyse(f, /*scripts=*/false, 0);
+        if (is_program) {
+            if (analyse(resolved.real_path, /*scripts=*/true, 0) == Kind::Other)
+                throw ClosureError("program " + quote(path) +
+                                   " is neither an ELF executable nor a #! script");
             return;
         }
-        const Kind kind = analyse(resolved.real_path, /*scripts=*/true, 0);
-        if (is_program && kind == Kind::Other)
-            throw ClosureError("program " + quote(path) +
-                               " is neither an ELF executable nor a #! script");
+        // Only the program's own closure must be complete: what an included tree holds may be
+        // loaded at run time by something that met its needs first (the JDK's libjava.so needs
+        // libjvm.so from server/, which the java launcher has loaded), as in package mode.
+        Unfollowed unfollowed;
+        if (S_ISDIR(resolved.st.st_mode))
+            for (const auto& f : files) analyse_or_count(f, unfollowed, /*scripts=*/false);
+        else
+            analyse_or_count(resolved.real_path, unfollowed, /*scripts=*/true);
+        if (unfollowed.count != 0)
+            reporter_.warn(std::to_string(unfollowed.count) + " file(s) of " + quote(path) +
+                           " (" + why.str() + ") need what cannot be found on this host; copied, "
+                           "not followed (the first: " + unfollowed.first + ")");
     }
 
   private:
     enum class Kind { Elf, Script, Other };
+
+    // analyse(), counting instead of throwing what makes a file's closure unreachable.
+    void analyse_or_count(const std::string& real_path, Unfollowed& unfollowed,
+                          bool scripts = false) {
+        try {
+            analyse(real_path, scripts, 0);
+        } catch (const ClosureError& e) {
+            unfollowed.add(e);
+        } catch (const FormatError& e) {
+            unfollowed.add(e);
+        }
+    }
 
     // Add what the file at `real_path` needs to run. Returns what it is.
     Kind analyse(const std::string& real_path, bool scripts, int depth) {

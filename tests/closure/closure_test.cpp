@@ -478,5 +478,47 @@ TEST(Closure, OriginIsTheRealDirectoryOfAProgramReachedThroughASymlink) {
     EXPECT_TRUE(closure.plan.contains(root + "/x/y/p"));  // the name given, as a symlink
 }
 
+// Only the program's own closure must be complete. A library in an included tree whose needed
+// library is found only at run time, already loaded by another (the JDK's libjava.so needs
+// server/libjvm.so), is copied with a warning, as in package mode.
+TEST(Closure, AnIncludedLibraryWhoseNeedsAreNotFoundIsAWarningTheProgramsAnError) {
+    if (!testing::have_compiler()) GTEST_SKIP() << "no C compiler";
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+    ScratchDir dir;
+    const std::string root = dir.path().string();
+    write_text(dir / "jvm.c", "int jvm(void) { return 0; }\n");
+    write_text(dir / "java.c", "int jvm(void);\nint java(void) { return jvm(); }\n");
+    write_text(dir / "main.c", "int jvm(void);\nint main(void) { return jvm(); }\n");
+    fs::create_directories(dir / "jdk/lib/server");
+    const std::string lib = root + "/jdk/lib";
+    ASSERT_EQ(std::system(("cc -shared -fPIC -Wl,-soname,libjvm.so -o " + lib +
+                           "/server/libjvm.so " + root + "/jvm.c").c_str()), 0);
+    ASSERT_EQ(std::system(("cc -shared -fPIC -o " + lib + "/libjava.so " + root + "/java.c -L" +
+                           lib + "/server -ljvm").c_str()), 0);
+    ASSERT_EQ(std::system(("cc -o " + root + "/p " + root + "/main.c -L" + lib +
+                           "/server -ljvm").c_str()), 0);
+    std::vector<std::string> warnings;
+    const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
+    for (const std::string& include : {root + "/jdk", lib + "/libjava.so"}) {
+        warnings.clear();
+        ContainerSpec spec;
+        spec.args = {kBusybox, "true"};
+        spec.include = {include};
+        const Closure closure = compute_closure(spec, "", reporter);
+        EXPECT_TRUE(closure.plan.contains(lib + "/libjava.so")) << include;
+        ASSERT_EQ(warnings.size(), 1u) << include;
+        EXPECT_NE(warnings[0].find("1 file(s) of " + include + " (include) need what cannot be "
+                                   "found on this host; copied, not followed (the first: " +
+                                   lib + "/libjava.so needs libjvm.so, which is not found"),
+                  std::string::npos)
+            << warnings[0];
+    }
+    // The program itself cannot start without it: an error.
+    ContainerSpec spec;
+    spec.args = {root + "/p"};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", reporter), ClosureError,
+                          "needs libjvm.so, which is not found");
+}
+
 }  // namespace
 }  // namespace ocitools

@@ -44,4 +44,25 @@ else
     fail "no C compiler for the \$ORIGIN program"
 fi
 
+# An included tree need not be complete: the JDK's libjava.so needs libjvm.so from server/,
+# which the java launcher has loaded by then. One warning, and java runs as on the host (its
+# program is also reached through symlinks: /usr/bin/java -> alternatives -> the JDK).
+java=$(readlink -f /usr/bin/java 2>/dev/null || true)
+if [ -x "$java" ]; then
+    jdk=$(dirname "$(dirname "$java")")
+    if "$OCITOOLS" build-container -o "$WORK/java" --include "$jdk" -- /usr/bin/java -version \
+        2>"$WORK/java.err"; then
+        check_bundle "$WORK/java"
+        expect_eq "java -version with --include of its JDK runs under runc as on the host" \
+            "$(java -version 2>&1)" "$(run_bundle "$WORK/java" 2>&1)"
+        expect_contains "the unresolved libraries of the JDK are one warning" \
+            "file(s) of $jdk (include) need what cannot be found on this host; copied, not followed" \
+            "$(cat "$WORK/java.err")"
+    else
+        fail "--include $jdk does not build: $(cat "$WORK/java.err")"
+    fi
+else
+    fail "no JDK (/usr/bin/java) for the --include check"
+fi
+
 finish
