@@ -65,4 +65,19 @@ else
     fail "no JDK (/usr/bin/java) for the --include check"
 fi
 
+# /tmp and /var/tmp are sticky and world-writable: mktemp works for any user, as on the host
+# (where it runs on fresh tmpfs mounts, so that it leaves nothing behind).
+tmp_script='for d in /tmp /var/tmp; do f=$("$0" -p $d) && echo ok > "$f" && read -r x < "$f" && echo "$d $x"; [ -k $d ] && echo sticky; done'
+if "$OCITOOLS" build-container -o "$WORK/tmp" --user 65534:65534 -- /bin/bash -c "$tmp_script" \
+    /usr/bin/mktemp 2>/dev/null; then
+    check_bundle "$WORK/tmp"
+    expect_eq "mktemp in /tmp and /var/tmp runs under runc as nobody as on the host" \
+        "$(unshare -m /bin/sh -c 'mount -t tmpfs -o mode=1777 tmpfs /tmp &&
+            mount -t tmpfs -o mode=1777 tmpfs /var/tmp && exec runuser -u nobody -- "$@"' sh \
+            /bin/bash -c "$tmp_script" /usr/bin/mktemp)" \
+        "$(run_bundle "$WORK/tmp" 2>&1)"
+else
+    fail "the mktemp bundle does not build"
+fi
+
 finish
