@@ -195,8 +195,18 @@ class ClosureWalk {
             reporter_.warn(std::to_string(unfollowed.count) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
                            "host; copied, not followed (the first: " + unfollowed.first + ")");
-        for (const auto& path : files.missing)
-            reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
+        // dpkg tolerates listed files that are gone (`dpkg --verify` reports them): one warning
+        // per package, and the build goes on without them.
+        constexpr size_t kShown = 3;
+        for (const MissingFiles& m : files.missing) {
+            std::string shown;
+            for (size_t i = 0; i < std::min(kShown, m.paths.size()); ++i)
+                shown += (i ? ", " : "") + quote(m.paths[i]);
+            if (m.paths.size() > kShown) shown += ", ...";
+            reporter_.warn("package " + m.package + ": " + std::to_string(m.paths.size()) +
+                           " listed path(s) are not on disk (changed after install?), left out: " +
+                           shown);
+        }
     }
 
     // A root given by the user: the program, an argument file, an --include path, a file a

@@ -280,6 +280,28 @@ TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
     EXPECT_FALSE(closure.plan.contains("/usr/bin/other"));
 }
 
+// An in-place upgrade (npm under nodejs) removed files and whole directories that dpkg still
+// lists: the build goes on without them, with one warning per package.
+TEST(ClosureInMemory, ListedPackageFilesGoneFromDiskAreOneWarningPerPackage) {
+    MemoryDisk disk = with_packages();
+    disk.add_file("/var/lib/dpkg/info/libgreet.list",
+                  "/.\n/usr\n/usr/lib\n/usr/lib/libgreet.so.1\n/usr/share\n/usr/share/greet\n"
+                  "/usr/share/greet/words\n/usr/share/greet/gone\n/usr/share/greet/gone/a\n"
+                  "/usr/share/greet/gone/b\n/usr/share/greet/z\n");
+    ContainerSpec spec;
+    spec.args = {"/bin/app"};
+    spec.packages = {"hello"};
+    std::vector<std::string> warnings;
+    const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
+    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words"));
+    EXPECT_FALSE(closure.plan.contains("/usr/share/greet/gone"));
+    EXPECT_EQ(warnings, (std::vector<std::string>{
+                            "package libgreet:amd64: 4 listed path(s) are not on disk (changed "
+                            "after install?), left out: /usr/share/greet/gone, "
+                            "/usr/share/greet/gone/a, /usr/share/greet/gone/b, ..."}));
+}
+
 TEST(ClosureInMemory, PackageClosureFindsTheOwnerThroughTheSymlinksOnTheWay) {
     MemoryDisk disk = with_packages();
     disk.add_symlink("/usr/bin/hi", "hello");  // not listed: its target is hello's

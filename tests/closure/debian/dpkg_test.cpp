@@ -529,7 +529,7 @@ TEST_F(PackageFilesMergedUsr, FilesWithDefaultExcludes) {
                                 "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules",
                                 "/usr/share/doc/libc6/copyright"}));
     EXPECT_EQ(f.symlinks, (Strings{"/bin/sh"}));
-    EXPECT_TRUE(f.missing.empty()) << f.missing.front();
+    EXPECT_TRUE(f.missing.empty()) << f.missing.front().paths.front();
     // A lone listed path is what lstat says: base-files' "/bin" is the merged-/usr symlink.
     const PackageFiles base = files->files_of({&pkg("base-files")});
     EXPECT_EQ(base.symlinks, (Strings{"/bin"}));
@@ -544,7 +544,7 @@ TEST_F(PackageFilesMergedUsr, FilesWithoutDefaultExcludesAndWithExtraOnes) {
                           "/usr/share/locale/de/LC_MESSAGES/bash.mo"})
         EXPECT_TRUE(std::count(f.files.begin(), f.files.end(), p)) << p;
     // Listed but not on disk: a documentation file the host's own filters left out.
-    EXPECT_EQ(f.missing, (Strings{"/usr/share/doc/bash/README"}));
+    EXPECT_EQ(f.missing, (std::vector<MissingFiles>{{"bash:amd64", {"/usr/share/doc/bash/README"}}}));
     EXPECT_TRUE(
         std::count(f.directories.begin(), f.directories.end(), "/usr/share/locale/de/LC_MESSAGES"));
 
@@ -555,6 +555,34 @@ TEST_F(PackageFilesMergedUsr, FilesWithoutDefaultExcludesAndWithExtraOnes) {
     EXPECT_FALSE(
         std::count(g.directories.begin(), g.directories.end(), "/usr/lib/x86_64-linux-gnu/gconv"));
     EXPECT_FALSE(std::count(g.directories.begin(), g.directories.end(), "/usr/share/doc/libc6"));
+}
+
+// Files and directories an in-place upgrade removed (npm under nodejs): each package's are
+// listed apart, directories too, and nothing is thrown.
+TEST(PackageFiles, ListedPathsGoneFromDiskAreMissingPerPackage) {
+    FakeDpkg dpkg;
+    dpkg.file("/usr/lib/node_modules/npm/kept.js");
+    dpkg.file("/usr/bin/node");
+    dpkg.package("nodejs", {},
+                 Strings{"/.", "/usr", "/usr/bin", "/usr/bin/node", "/usr/lib",
+                         "/usr/lib/node_modules", "/usr/lib/node_modules/npm",
+                         "/usr/lib/node_modules/npm/.npmrc", "/usr/lib/node_modules/npm/gone",
+                         "/usr/lib/node_modules/npm/gone/a.js",
+                         "/usr/lib/node_modules/npm/kept.js"});
+    dpkg.package("other", {}, Strings{"/.", "/usr", "/usr/bin", "/usr/bin/other"});
+    const auto db = dpkg.open();
+    const RootfsDisk rootfs(dpkg.root());
+    const InstalledFiles files(*db, rootfs);
+    const PackageFiles f =
+        files.files_of({db->installed("nodejs").at(0), db->installed("other").at(0)});
+    EXPECT_EQ(f.files, (Strings{"/usr/bin/node", "/usr/lib/node_modules/npm/kept.js"}));
+    EXPECT_EQ(f.directories, (Strings{"/usr", "/usr/bin", "/usr/lib", "/usr/lib/node_modules",
+                                      "/usr/lib/node_modules/npm"}));
+    EXPECT_EQ(f.missing, (std::vector<MissingFiles>{
+                             {"nodejs:amd64",
+                              {"/usr/lib/node_modules/npm/.npmrc", "/usr/lib/node_modules/npm/gone",
+                               "/usr/lib/node_modules/npm/gone/a.js"}},
+                             {"other:amd64", {"/usr/bin/other"}}}));
 }
 
 TEST(PackageFiles, SelectionPatterns) {
