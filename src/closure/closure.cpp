@@ -315,7 +315,10 @@ class ClosureWalk {
         return Kind::Script;
     }
 
+    // A #! interpreter, or the program `#!/usr/bin/env NAME` runs: with --closure packages,
+    // its packages come as the program's do (perl's modules for a perl script).
     void add_program(const std::string& path, const Reason& why, int depth) {
+        if (options_.package_closure) owned_roots_.push_back(path);
         hint_if_interpreter(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, why, &files);

@@ -280,6 +280,26 @@ TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
     EXPECT_FALSE(closure.plan.contains("/usr/bin/other"));
 }
 
+// A script's #! interpreter, and the program `#!/usr/bin/env NAME` runs, bring their packages
+// as the program does: /srv/app is no package's, /usr/bin/hello is hello's.
+TEST(ClosureInMemory, PackageClosureBringsThePackagesOfScriptInterpreters) {
+    MemoryDisk disk = with_packages();
+    disk.add_file("/srv/app", "#!/usr/bin/hello\n", 0755);
+    disk.add_file("/usr/bin/env", "env stand-in", 0755);
+    disk.add_file("/srv/env-app", "#!/usr/bin/env hello\n", 0755);
+    ClosureOptions options = options_for_memory();
+    options.package_closure = true;
+    Reporter quiet;
+    for (const char* script : {"/srv/app", "/srv/env-app"}) {
+        ContainerSpec spec;
+        spec.args = {script};
+        const Closure closure = compute_closure(spec, "", quiet, options, disk);
+        EXPECT_EQ(closure.packages, (std::vector<std::string>{"hello:amd64", "libgreet:amd64"}))
+            << script;
+        EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words")) << script;
+    }
+}
+
 // An in-place upgrade (npm under nodejs) removed files and whole directories that dpkg still
 // lists: the build goes on without them, with one warning per package.
 TEST(ClosureInMemory, ListedPackageFilesGoneFromDiskAreOneWarningPerPackage) {

@@ -110,4 +110,18 @@ else
     fail "nodejs is not installed for the --package check"
 fi
 
+# --closure packages: a script's #! interpreter brings its packages as the program does
+# (perl's POSIX module for a perl script that no package owns).
+mkdir -p "$WORK/plapp"
+printf '#!/usr/bin/perl\nuse POSIX;\nprint POSIX::floor(7.5) * 6, "\\n";\n' > "$WORK/plapp/main.pl"
+chmod 755 "$WORK/plapp/main.pl"
+if "$OCITOOLS" build-container -o "$WORK/plapp-bundle" --closure packages -- "$WORK/plapp/main.pl" \
+    2>/dev/null; then
+    check_bundle "$WORK/plapp-bundle"
+    expect_eq "a perl script with --closure packages runs under runc as on the host" \
+        "$("$WORK/plapp/main.pl")" "$(run_bundle "$WORK/plapp-bundle" 2>&1)"
+else
+    fail "the perl script with --closure packages does not build"
+fi
+
 finish
