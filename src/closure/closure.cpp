@@ -379,6 +379,22 @@ class ClosureWalk {
     }
 
   public:
+    // glibc's C.UTF-8 locale, which no package declares (libc-bin, essential, ships it on
+    // Debian, and Debian's minimal images have it): with a glibc from outside the Nix store,
+    // /usr/lib/locale/C.utf8 comes too when the host has it, so LANG=C.UTF-8 works.
+    void add_glibc_locale() {
+        constexpr const char* kLocale = "/usr/lib/locale/C.utf8";
+        const PlanEntry* glibc = nullptr;
+        for (const PlanEntry* entry : closure_.plan.sorted())
+            if (entry->kind == EntryKind::File && entry->path.ends_with("/libc.so.6")) {
+                glibc = entry;
+                break;
+            }
+        struct stat st {};
+        if (!glibc || disk_.stat(kLocale, st) != 0 || !S_ISDIR(st.st_mode)) return;
+        paths_.add(kLocale, {"C.UTF-8 locale of ", glibc->path});
+    }
+
     void skip_interpreter_hint() { hinted_ = true; }
 
     void hint_if_interpreter(const std::string& program) {
@@ -435,6 +451,7 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     for (const auto& root : roots.files)
         walk.add_root(root.path, {root.reason, {}}, /*is_program=*/false, root.recursive);
     walk.add_packages(roots.packages);
+    walk.add_glibc_locale();
     walk.add_store_closure();
     return closure;
 }

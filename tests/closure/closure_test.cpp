@@ -195,6 +195,19 @@ TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
                           "runtime mounts");
 }
 
+// glibc's C.UTF-8 locale is libc-bin's, an essential package nothing declares: it comes with a
+// glibc, when the host has it.
+TEST(ClosureInMemory, AGlibcBringsTheCUtf8LocaleOfTheHost) {
+    MemoryDisk disk = merged_usr();
+    disk.add_file("/usr/lib/locale/C.utf8/LC_CTYPE", "ctype");
+    disk.add_file("/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES", "messages");
+    disk.add_file("/usr/lib/x86_64-linux-gnu/libc.so.6", "a glibc stand-in");
+    EXPECT_FALSE(closure_of(disk, {"/bin/app"}).plan.contains("/usr/lib/locale/C.utf8/LC_CTYPE"));
+    const Closure closure = closure_of(disk, {"/bin/app"}, {"/usr/lib/x86_64-linux-gnu/libc.so.6"});
+    EXPECT_TRUE(closure.plan.contains("/usr/lib/locale/C.utf8/LC_CTYPE"));
+    EXPECT_TRUE(closure.plan.contains("/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES"));
+}
+
 // Roots as a traced run gives them: the program, then files and directories it touched.
 Closure closure_of_roots(const MemoryDisk& disk, const std::string& program,
                          std::vector<Root> files) {
@@ -419,8 +432,12 @@ TEST(Closure, DynamicProgramBringsInterpreterLibrariesAndTheirSymlinks) {
     if (fs::is_symlink("/lib64")) {
         EXPECT_EQ(kind_of("/lib64"), "symlink");
     }
-    // Only bash's closure: a handful of files.
-    EXPECT_LE(files.size(), 8u);
+    // Only bash's closure: a handful of files, and glibc's C.UTF-8 locale.
+    EXPECT_LE(std::count_if(files.begin(), files.end(),
+                            [](const std::string& f) {
+                                return !f.starts_with("/usr/lib/locale/C.utf8/");
+                            }),
+              8);
 }
 
 TEST(Closure, EnvScriptBringsInterpreterAndTheProgramEnvRuns) {

@@ -124,4 +124,16 @@ else
     fail "the perl script with --closure packages does not build"
 fi
 
+# A glibc brings its C.UTF-8 locale (libc-bin's, in no file list the closure reads): bash counts
+# characters, not bytes, under LC_ALL=C.UTF-8, as on the host.
+locale_script='x=héllo; echo ${#x}'
+if "$OCITOOLS" build-container -o "$WORK/locale" --env LC_ALL=C.UTF-8 -- /bin/bash -c \
+    "$locale_script" 2>/dev/null; then
+    check_bundle "$WORK/locale"
+    expect_eq "bash under LC_ALL=C.UTF-8 runs under runc as on the host" \
+        "$(LC_ALL=C.UTF-8 /bin/bash -c "$locale_script" 2>&1)" "$(run_bundle "$WORK/locale" 2>&1)"
+else
+    fail "the C.UTF-8 bundle does not build"
+fi
+
 finish
