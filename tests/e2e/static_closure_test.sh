@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The static closure on what everyday programs do (issue 15): files the runtime mounts named in
 # the arguments, $ORIGIN behind a symlink, included trees whose libraries are met at run time,
-# /tmp, and packages whose files changed after install. Each bundle runs under runc as root and
-# its output is compared with the host's.
+# /tmp, packages whose files changed after install, a script's interpreter's packages, and the
+# C.UTF-8 locale. Each bundle runs under runc as root and its output is compared with the host's.
 source "$(dirname "$0")/lib.sh"
 need_root
 
