@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The static closure on what everyday programs do (issue 15): files the runtime mounts named in
 # the arguments, $ORIGIN behind a symlink, included trees whose libraries are met at run time,
-# /tmp, packages whose files changed after install, a script's interpreter's packages, and the
-# C.UTF-8 locale. Each bundle runs under runc as root and its output is compared with the host's.
+# /tmp, packages whose files changed after install, a script's interpreter's packages, the
+# C.UTF-8 locale, and files a package's scripts made. Each bundle runs under runc as root and
+# its output is compared with the host's.
 source "$(dirname "$0")/lib.sh"
 need_root
 
@@ -134,6 +135,23 @@ if "$OCITOOLS" build-container -o "$WORK/locale" --env LC_ALL=C.UTF-8 -- /bin/ba
         "$(LC_ALL=C.UTF-8 /bin/bash -c "$locale_script" 2>&1)" "$(run_bundle "$WORK/locale" 2>&1)"
 else
     fail "the C.UTF-8 bundle does not build"
+fi
+
+# Files a package's scripts made where it left room (update-ca-certificates' /etc/ssl/certs):
+# openssl verifies a certificate with the default CA directory, as on the host.
+cert=/usr/share/ca-certificates/mozilla/ISRG_Root_X1.crt
+if [ -f "$cert" ] && [ -x /usr/bin/openssl ]; then
+    if "$OCITOOLS" build-container -o "$WORK/ca" --package ca-certificates -- /usr/bin/openssl \
+        verify "$cert" 2>/dev/null; then
+        check_bundle "$WORK/ca"
+        expect_eq "openssl verify with --package ca-certificates runs under runc as on the host" \
+            "$(/usr/bin/openssl verify "$cert" 2>&1)" "$(run_bundle "$WORK/ca" 2>&1)"
+        check "ca-certificates.crt is there" test -s "$WORK/ca/rootfs/etc/ssl/certs/ca-certificates.crt"
+    else
+        fail "the ca-certificates bundle does not build"
+    fi
+else
+    fail "no ca-certificates ($cert) and openssl for the generated-files check"
 fi
 
 finish

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <unordered_set>
 
 #include "fs/path.h"
@@ -279,6 +280,35 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
                                kept_directories.end());
         sort_unique(out.directories);
     }
+    return out;
+}
+
+std::vector<std::string> InstalledFiles::generated_files(
+    const std::vector<const DpkgPackage*>& packages, const FileSelection& selection) const {
+    std::set<std::string> rooms;  // directories a package lists with nothing beneath
+    for (const DpkgPackage* package : packages) {
+        const auto& list = db_.file_list(*package);
+        std::unordered_set<std::string_view> parents;
+        for (const auto& path : list)
+            parents.insert(std::string_view(path).substr(0, path.rfind('/')));
+        for (const auto& path : list) {
+            struct stat st {};
+            if (path.starts_with("/etc/") && !parents.count(path) &&
+                disk_.lstat(path, st) == 0 && S_ISDIR(st.st_mode))
+                rooms.insert(path);
+        }
+    }
+    const CompiledSelection selected(selection);
+    std::vector<std::string> out;
+    for (const auto& dir : rooms)
+        for (const DirEntry& entry : disk_.list_directory(dir)) {
+            const std::string path = dir + "/" + entry.name;
+            const mode_t mode = entry.st.st_mode;
+            if (!S_ISLNK(mode) && !(S_ISREG(mode) && (mode & S_IROTH))) continue;
+            if (selected.excluded(path) || !owners_of(path).empty()) continue;
+            out.push_back(path);
+        }
+    std::sort(out.begin(), out.end());
     return out;
 }
 

@@ -81,6 +81,15 @@ class InstalledFiles {
     PackageFiles files_of(const std::vector<const DpkgPackage*>& packages,
                           const FileSelection& selection = {}) const;
 
+    // What maintainer scripts made where a package left room for it, in no file list
+    // (update-ca-certificates' /etc/ssl/certs/*.pem links and ca-certificates.crt): the entries
+    // directly inside each directory under /etc that one of `packages` lists with nothing
+    // beneath it, that no installed package lists and `selection` keeps, and that are symlinks
+    // or regular files readable by all (a private key never is). Subdirectories are not
+    // entered. Sorted.
+    std::vector<std::string> generated_files(const std::vector<const DpkgPackage*>& packages,
+                                             const FileSelection& selection = {}) const;
+
   private:
     struct Listing {
         const DpkgPackage* package;

@@ -585,6 +585,42 @@ TEST(PackageFiles, ListedPathsGoneFromDiskAreMissingPerPackage) {
                              {"other:amd64", {"/usr/bin/other"}}}));
 }
 
+// update-ca-certificates fills /etc/ssl/certs, which ca-certificates lists empty: what is there
+// and in no list comes, if readable by all; a listed file, a private one, a subdirectory, or a
+// directory the package lists something in does not.
+TEST(PackageFiles, GeneratedFilesAreTheUnlistedOnesInAnEmptyListedDirectory) {
+    FakeDpkg dpkg;
+    dpkg.file("/usr/share/ca-certificates/x.crt");
+    dpkg.symlink("/usr/share/ca-certificates/x.crt", "/etc/ssl/certs/x.pem");
+    dpkg.symlink("x.pem", "/etc/ssl/certs/1234abcd.0");
+    dpkg.file("/etc/ssl/certs/ca-certificates.crt");
+    fs::permissions(dpkg.root() / "etc/ssl/certs/ca-certificates.crt", fs::perms(0644));
+    dpkg.file("/etc/ssl/certs/secret.key");
+    fs::permissions(dpkg.root() / "etc/ssl/certs/secret.key", fs::perms(0600));
+    dpkg.file("/etc/ssl/certs/java/cacerts");
+    dpkg.file("/etc/ssl/certs/other.pem");
+    dpkg.file("/etc/ssl/openssl.cnf");
+    dpkg.file("/etc/ssl/unlisted.cnf");
+    dpkg.package("ca-certificates", {},
+                 Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs", "/usr", "/usr/share",
+                         "/usr/share/ca-certificates", "/usr/share/ca-certificates/x.crt"});
+    dpkg.package("openssl", {}, Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/openssl.cnf"});
+    dpkg.package("other", {}, Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs",
+                                      "/etc/ssl/certs/other.pem"});
+    const auto db = dpkg.open();
+    const RootfsDisk rootfs(dpkg.root());
+    const InstalledFiles files(*db, rootfs);
+    const std::vector<const DpkgPackage*> set{db->installed("ca-certificates").at(0),
+                                              db->installed("openssl").at(0)};
+    EXPECT_EQ(files.generated_files(set),
+              (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/ca-certificates.crt",
+                       "/etc/ssl/certs/x.pem"}));
+    FileSelection no_bundle;
+    no_bundle.excludes = {"*.crt"};
+    EXPECT_EQ(files.generated_files(set, no_bundle),
+              (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/x.pem"}));
+}
+
 TEST(PackageFiles, SelectionPatterns) {
     FileSelection s;
     EXPECT_TRUE(s.excluded("/usr/share/doc/bash/README"));
