@@ -13,11 +13,11 @@
 #include "bundle/etc_files.h"
 #include "bundle/link_policy.h"
 #include "bundle/temp_dir.h"
-#include "trace/traced_roots.h"
 #include "fs/path.h"
 #include "fs/unique_fd.h"
 #include "fs/write_all.h"
 #include "rootfs/rootfs_writer.h"
+#include "trace/traced_roots.h"
 
 namespace ocitools {
 

@@ -196,7 +196,8 @@ class ClosureWalk {
         if (unfollowed.count != 0)
             reporter_.warn(std::to_string(unfollowed.count) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
-                           "host; copied, not followed (the first: " + unfollowed.first + ")");
+                           "host; copied, not followed (the first: " +
+                           unfollowed.first + ")");
         // dpkg tolerates listed files that are gone (`dpkg --verify` reports them): one warning
         // per package, and the build goes on without them.
         constexpr size_t kShown = 3;
@@ -205,9 +206,9 @@ class ClosureWalk {
             for (size_t i = 0; i < std::min(kShown, m.paths.size()); ++i)
                 shown += (i ? ", " : "") + quote(m.paths[i]);
             if (m.paths.size() > kShown) shown += ", ...";
-            reporter_.warn("package " + m.package + ": " + std::to_string(m.paths.size()) +
-                           " listed path(s) are not on disk (changed after install?), left out: " +
-                           shown);
+            reporter_.warn(
+                "package " + m.package + ": " + std::to_string(m.paths.size()) +
+                " listed path(s) are not on disk (changed after install?), left out: " + shown);
         }
     }
 
@@ -222,13 +223,13 @@ class ClosureWalk {
             // /proc/cpuinfo, /etc/mtab -> ../proc/self/mounts: the runtime mounts these, and
             // the host's are not the container's (copying /proc/self/mounts would copy ours).
             if (is_program)
-                throw ClosureError("program " + quote(path) + " leads to " +
-                                   quote(resolved.real_path) + ", in " +
-                                   std::string(resolved.runtime_mount) +
-                                   ", which the runtime mounts");
+                throw ClosureError(
+                    "program " + quote(path) + " leads to " + quote(resolved.real_path) + ", in " +
+                    std::string(resolved.runtime_mount) + ", which the runtime mounts");
             reporter_.note("not including " + quote(resolved.real_path) +
-                           (resolved.real_path == path ? "" : " (the way " + quote(path) +
-                                                                  " leads, kept as symlinks)") +
+                           (resolved.real_path == path
+                                ? ""
+                                : " (the way " + quote(path) + " leads, kept as symlinks)") +
                            ": the runtime mounts " + std::string(resolved.runtime_mount));
             return;
         }
@@ -247,9 +248,11 @@ class ClosureWalk {
         else
             analyse_or_count(resolved.real_path, unfollowed, /*scripts=*/true);
         if (unfollowed.count != 0)
-            reporter_.warn(std::to_string(unfollowed.count) + " file(s) of " + quote(path) +
-                           " (" + why.str() + ") need what cannot be found on this host; copied, "
-                           "not followed (the first: " + unfollowed.first + ")");
+            reporter_.warn(std::to_string(unfollowed.count) + " file(s) of " + quote(path) + " (" +
+                           why.str() +
+                           ") need what cannot be found on this host; copied, not followed (the "
+                           "first: " +
+                           unfollowed.first + ")");
     }
 
   private:
@@ -327,8 +330,7 @@ class ClosureWalk {
         if (!resolved.runtime_mount.empty())
             throw ClosureError("interpreter " + quote(path) + " (" + why.str() + ") leads to " +
                                quote(resolved.real_path) + ", in " +
-                               std::string(resolved.runtime_mount) +
-                               ", which the runtime mounts");
+                               std::string(resolved.runtime_mount) + ", which the runtime mounts");
         analyse(resolved.real_path, /*scripts=*/true, depth + 1);
     }
 

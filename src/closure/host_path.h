@@ -49,16 +49,16 @@ class HostPaths {
 
     // Resolve an absolute host path, adding the symlinks on the way (unless claimed) to the
     // plan. A path that leads into /proc, /sys or /dev stops there (ResolvedPath::runtime_mount),
-    // with the symlinks before it added. Throws ClosureError / SystemError naming the path when it or a component is missing
-    // or loops.
+    // with the symlinks before it added. Throws ClosureError / SystemError naming the path when it
+    // or a component is missing or loops.
     ResolvedPath resolve(const std::string& path);
 
     // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
     // way, then the file, or, for a directory, the directory and everything beneath it
     // (symlinks inside are recreated, not followed), or only the directory when not
     // `recursive`. A path leading into /proc, /sys or /dev brings the symlinks on the way
-    // alone (ResolvedPath::runtime_mount). When `files` is given, the real paths of the regular files added are
-    // appended to it.
+    // alone (ResolvedPath::runtime_mount). When `files` is given, the real paths of the regular
+    // files added are appended to it.
     ResolvedPath add(const std::string& path, const Reason& why,
                      std::vector<std::string>* files = nullptr, bool recursive = true);
 

@@ -83,8 +83,9 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
         if (S_ISREG(st.st_mode) && !runtime_mounted_dir(arg).empty()) {
             // /proc/cpuinfo: the runtime mounts the container's own (a symlink leading there,
             // /etc/mtab, is a root: the closure keeps the link and leaves the target out).
-            reporter.note("not including " + quote(arg) + " named in the arguments: the runtime "
-                          "mounts " + std::string(runtime_mounted_dir(arg)));
+            const std::string mount(runtime_mounted_dir(arg));
+            reporter.note("not including " + quote(arg) +
+                          " named in the arguments: the runtime mounts " + mount);
         } else if (S_ISREG(st.st_mode)) {
             roots.files.push_back({arg, "argument " + std::to_string(i)});
             reporter.note("including " + quote(arg) + " (named in the arguments)");

@@ -172,20 +172,21 @@ TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
     std::vector<std::string> notes;
     const Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
     const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
-    EXPECT_EQ(layout(closure), (std::vector<std::string>{"/bin symlink -> usr/bin",
-                                                         "/etc/mtab symlink -> ../proc/self/mounts",
-                                                         "/usr/bin/app file",
-                                                         "/usr/bin/dash file",
-                                                         "/usr/bin/sh symlink -> dash",
-                                                         "/var/dev symlink -> /dev/fd"}));
+    EXPECT_EQ(layout(closure),
+              (std::vector<std::string>{
+                  "/bin symlink -> usr/bin", "/etc/mtab symlink -> ../proc/self/mounts",
+                  "/usr/bin/app file", "/usr/bin/dash file", "/usr/bin/sh symlink -> dash",
+                  "/var/dev symlink -> /dev/fd"}));
     auto noted = [&](const std::string& text) {
         return std::any_of(notes.begin(), notes.end(),
                            [&](const std::string& n) { return n.find(text) != std::string::npos; });
     };
-    EXPECT_TRUE(noted("not including /proc/cpuinfo named in the arguments: the runtime mounts "
-                      "/proc"));
-    EXPECT_TRUE(noted("not including /proc/self/mounts (the way /etc/mtab leads, kept as "
-                      "symlinks): the runtime mounts /proc"));
+    EXPECT_TRUE(
+        noted("not including /proc/cpuinfo named in the arguments: the runtime mounts "
+              "/proc"));
+    EXPECT_TRUE(
+        noted("not including /proc/self/mounts (the way /etc/mtab leads, kept as "
+              "symlinks): the runtime mounts /proc"));
     EXPECT_TRUE(noted("not including /sys/kernel/mm: the runtime mounts /sys"));
     // The program itself cannot be there: nothing would run.
     disk.add_file("/proc/42/prog", "#!/bin/sh\n", 0755);
@@ -433,10 +434,9 @@ TEST(Closure, DynamicProgramBringsInterpreterLibrariesAndTheirSymlinks) {
         EXPECT_EQ(kind_of("/lib64"), "symlink");
     }
     // Only bash's closure: a handful of files, and glibc's C.UTF-8 locale.
-    EXPECT_LE(std::count_if(files.begin(), files.end(),
-                            [](const std::string& f) {
-                                return !f.starts_with("/usr/lib/locale/C.utf8/");
-                            }),
+    EXPECT_LE(std::count_if(
+                  files.begin(), files.end(),
+                  [](const std::string& f) { return !f.starts_with("/usr/lib/locale/C.utf8/"); }),
               8);
 }
 
@@ -551,11 +551,16 @@ TEST(Closure, AnIncludedLibraryWhoseNeedsAreNotFoundIsAWarningTheProgramsAnError
     fs::create_directories(dir / "jdk/lib/server");
     const std::string lib = root + "/jdk/lib";
     ASSERT_EQ(std::system(("cc -shared -fPIC -Wl,-soname,libjvm.so -o " + lib +
-                           "/server/libjvm.so " + root + "/jvm.c").c_str()), 0);
+                           "/server/libjvm.so " + root + "/jvm.c")
+                              .c_str()),
+              0);
     ASSERT_EQ(std::system(("cc -shared -fPIC -o " + lib + "/libjava.so " + root + "/java.c -L" +
-                           lib + "/server -ljvm").c_str()), 0);
-    ASSERT_EQ(std::system(("cc -o " + root + "/p " + root + "/main.c -L" + lib +
-                           "/server -ljvm").c_str()), 0);
+                           lib + "/server -ljvm")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(
+                  ("cc -o " + root + "/p " + root + "/main.c -L" + lib + "/server -ljvm").c_str()),
+              0);
     std::vector<std::string> warnings;
     const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
     for (const std::string& include : {root + "/jdk", lib + "/libjava.so"}) {
@@ -566,7 +571,8 @@ TEST(Closure, AnIncludedLibraryWhoseNeedsAreNotFoundIsAWarningTheProgramsAnError
         const Closure closure = compute_closure(spec, "", reporter);
         EXPECT_TRUE(closure.plan.contains(lib + "/libjava.so")) << include;
         ASSERT_EQ(warnings.size(), 1u) << include;
-        EXPECT_NE(warnings[0].find("1 file(s) of " + include + " (include) need what cannot be "
+        EXPECT_NE(warnings[0].find("1 file(s) of " + include +
+                                   " (include) need what cannot be "
                                    "found on this host; copied, not followed (the first: " +
                                    lib + "/libjava.so needs libjvm.so, which is not found"),
                   std::string::npos)

@@ -293,8 +293,8 @@ std::vector<std::string> InstalledFiles::generated_files(
             parents.insert(std::string_view(path).substr(0, path.rfind('/')));
         for (const auto& path : list) {
             struct stat st {};
-            if (path.starts_with("/etc/") && !parents.count(path) &&
-                disk_.lstat(path, st) == 0 && S_ISDIR(st.st_mode))
+            if (path.starts_with("/etc/") && !parents.count(path) && disk_.lstat(path, st) == 0 &&
+                S_ISDIR(st.st_mode))
                 rooms.insert(path);
         }
     }

@@ -544,7 +544,8 @@ TEST_F(PackageFilesMergedUsr, FilesWithoutDefaultExcludesAndWithExtraOnes) {
                           "/usr/share/locale/de/LC_MESSAGES/bash.mo"})
         EXPECT_TRUE(std::count(f.files.begin(), f.files.end(), p)) << p;
     // Listed but not on disk: a documentation file the host's own filters left out.
-    EXPECT_EQ(f.missing, (std::vector<MissingFiles>{{"bash:amd64", {"/usr/share/doc/bash/README"}}}));
+    EXPECT_EQ(f.missing,
+              (std::vector<MissingFiles>{{"bash:amd64", {"/usr/share/doc/bash/README"}}}));
     EXPECT_TRUE(
         std::count(f.directories.begin(), f.directories.end(), "/usr/share/locale/de/LC_MESSAGES"));
 
@@ -563,12 +564,12 @@ TEST(PackageFiles, ListedPathsGoneFromDiskAreMissingPerPackage) {
     FakeDpkg dpkg;
     dpkg.file("/usr/lib/node_modules/npm/kept.js");
     dpkg.file("/usr/bin/node");
-    dpkg.package("nodejs", {},
-                 Strings{"/.", "/usr", "/usr/bin", "/usr/bin/node", "/usr/lib",
-                         "/usr/lib/node_modules", "/usr/lib/node_modules/npm",
-                         "/usr/lib/node_modules/npm/.npmrc", "/usr/lib/node_modules/npm/gone",
-                         "/usr/lib/node_modules/npm/gone/a.js",
-                         "/usr/lib/node_modules/npm/kept.js"});
+    dpkg.package(
+        "nodejs", {},
+        Strings{"/.", "/usr", "/usr/bin", "/usr/bin/node", "/usr/lib", "/usr/lib/node_modules",
+                "/usr/lib/node_modules/npm", "/usr/lib/node_modules/npm/.npmrc",
+                "/usr/lib/node_modules/npm/gone", "/usr/lib/node_modules/npm/gone/a.js",
+                "/usr/lib/node_modules/npm/kept.js"});
     dpkg.package("other", {}, Strings{"/.", "/usr", "/usr/bin", "/usr/bin/other"});
     const auto db = dpkg.open();
     const RootfsDisk rootfs(dpkg.root());
@@ -605,8 +606,8 @@ TEST(PackageFiles, GeneratedFilesAreTheUnlistedOnesInAnEmptyListedDirectory) {
                  Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs", "/usr", "/usr/share",
                          "/usr/share/ca-certificates", "/usr/share/ca-certificates/x.crt"});
     dpkg.package("openssl", {}, Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/openssl.cnf"});
-    dpkg.package("other", {}, Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs",
-                                      "/etc/ssl/certs/other.pem"});
+    dpkg.package("other", {},
+                 Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs", "/etc/ssl/certs/other.pem"});
     const auto db = dpkg.open();
     const RootfsDisk rootfs(dpkg.root());
     const InstalledFiles files(*db, rootfs);
