@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "base/cancel.h"
@@ -12,10 +13,11 @@
 #include "bundle/etc_files.h"
 #include "bundle/link_policy.h"
 #include "bundle/temp_dir.h"
-#include "trace/traced_roots.h"
+#include "fs/path.h"
 #include "fs/unique_fd.h"
 #include "fs/write_all.h"
 #include "rootfs/rootfs_writer.h"
+#include "trace/traced_roots.h"
 
 namespace ocitools {
 
@@ -35,6 +37,15 @@ void write_file_at(int dirfd, const char* name, const std::string& text, const f
 bool source_is_file(const MountSpec& m) {
     struct stat st {};
     return m.is_bind() && stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
+}
+
+// A mount at `dir` or above it (a tmpfs on /tmp, a volume on /var) provides it.
+bool covered_by_mount(const char* dir, const std::vector<MountSpec>& mounts) {
+    const CanonPath path(dir);
+    return std::any_of(mounts.begin(), mounts.end(), [&](const MountSpec& m) {
+        const CanonPath destination(m.destination);
+        return destination == path || path.is_beneath(destination);
+    });
 }
 
 // Write the bundle for `closure` in a temporary sibling of the output and rename it into place.
@@ -84,6 +95,10 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options, const 
     etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
     // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
     for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
+    // /tmp and /var/tmp, world-writable with the sticky bit (FHS 3.0 3.18 and 5.15): mktemp,
+    // shells' here-documents and python's tempfile need them. A mount covering one provides it.
+    for (const char* dir : {"/tmp", "/var/tmp"})
+        if (!covered_by_mount(dir, spec.mounts)) writer.make_directory_with_mode(dir, 01777);
     for (const auto& m : spec.mounts) writer.make_mount_point(m.destination, source_is_file(m));
     // The working directory must exist (runc does not create it, and cannot in a read-only
     // root); it resolves inside the rootfs like a mount destination.

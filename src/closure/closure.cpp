@@ -49,6 +49,16 @@ std::vector<std::string> symlink_chain(const Disk& disk, std::string path) {
     return chain;
 }
 
+// Files copied but whose needs cannot be found (a library met at run time by one already
+// loaded, test data for another system): how many, and the first error, for one warning.
+struct Unfollowed {
+    size_t count = 0;
+    std::string first;
+    void add(const Error& e) {
+        if (count++ == 0) first = e.what();
+    }
+};
+
 class ClosureWalk {
   public:
     // Everything on the host is read from `disk`, which caches.
@@ -145,6 +155,8 @@ class ClosureWalk {
         for (const auto& link : files.symlinks) paths_.add_entry(link, reason_for(link));
         std::vector<std::string> regular;
         for (const auto& file : files.files) paths_.add_entry(file, reason_for(file), &regular);
+        for (const auto& file : installed.generated_files(packages.packages(), options_.selection))
+            paths_.add_entry(file, {"made by a package's scripts in its directory", {}});
         if (reasons_.enabled())
             for (const auto& dir : files.directories)
                 reasons_.record(paths_.resolve(dir).real_path, {"directory of a package", {}});
@@ -165,8 +177,7 @@ class ClosureWalk {
         // Read ahead on every core, a window at a time (memory stays bounded), then analyse
         // in order, so the closure and its errors do not depend on the threads.
         constexpr size_t kWindow = 1024;
-        size_t unfollowed = 0;
-        std::string first_unfollowed;
+        Unfollowed unfollowed;
         const unsigned jobs = worker_threads();
         for (size_t begin = 0; begin < regular.size(); begin += kWindow) {
             throw_if_cancelled();
@@ -178,25 +189,27 @@ class ClosureWalk {
                 // dpkg already brought the package's declared dependencies; following its ELF
                 // files only finds undeclared ones. A file that cannot run here (test data for
                 // another system, a deliberately broken object) is copied but not followed.
-                auto unfollow = [&](const Error& e) {
-                    if (unfollowed++ == 0) first_unfollowed = e.what();
-                };
-                try {
-                    analyse(regular[i], /*scripts=*/false, 0);
-                } catch (const ClosureError& e) {
-                    unfollow(e);
-                } catch (const FormatError& e) {
-                    unfollow(e);
-                }
+                analyse_or_count(regular[i], unfollowed);
             }
         }
         phase_done("package files' ELF needs");
-        if (unfollowed != 0)
-            reporter_.warn(std::to_string(unfollowed) +
+        if (unfollowed.count != 0)
+            reporter_.warn(std::to_string(unfollowed.count) +
                            " package file(s) are ELF objects whose needs cannot be found on this "
-                           "host; copied, not followed (the first: " + first_unfollowed + ")");
-        for (const auto& path : files.missing)
-            reporter_.warn("package file " + quote(path) + " is listed by dpkg but not on disk");
+                           "host; copied, not followed (the first: " +
+                           unfollowed.first + ")");
+        // dpkg tolerates listed files that are gone (`dpkg --verify` reports them): one warning
+        // per package, and the build goes on without them.
+        constexpr size_t kShown = 3;
+        for (const MissingFiles& m : files.missing) {
+            std::string shown;
+            for (size_t i = 0; i < std::min(kShown, m.paths.size()); ++i)
+                shown += (i ? ", " : "") + quote(m.paths[i]);
+            if (m.paths.size() > kShown) shown += ", ...";
+            reporter_.warn(
+                "package " + m.package + ": " + std::to_string(m.paths.size()) +
+                " listed path(s) are not on disk (changed after install?), left out: " + shown);
+        }
     }
 
     // A root given by the user: the program, an argument file, an --include path, a file a
@@ -206,18 +219,56 @@ class ClosureWalk {
         if (options_.package_closure) owned_roots_.push_back(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, why, &files, recursive);
-        if (S_ISDIR(resolved.st.st_mode)) {
-            for (const auto& f : files) analyse(f, /*scripts=*/false, 0);
+        if (!resolved.runtime_mount.empty()) {
+            // /proc/cpuinfo, /etc/mtab -> ../proc/self/mounts: the runtime mounts these, and
+            // the host's are not the container's (copying /proc/self/mounts would copy ours).
+            if (is_program)
+                throw ClosureError(
+                    "program " + quote(path) + " leads to " + quote(resolved.real_path) + ", in " +
+                    std::string(resolved.runtime_mount) + ", which the runtime mounts");
+            reporter_.note("not including " + quote(resolved.real_path) +
+                           (resolved.real_path == path
+                                ? ""
+                                : " (the way " + quote(path) + " leads, kept as symlinks)") +
+                           ": the runtime mounts " + std::string(resolved.runtime_mount));
             return;
         }
-        const Kind kind = analyse(resolved.real_path, /*scripts=*/true, 0);
-        if (is_program && kind == Kind::Other)
-            throw ClosureError("program " + quote(path) +
-                               " is neither an ELF executable nor a #! script");
+        if (is_program) {
+            if (analyse(resolved.real_path, /*scripts=*/true, 0) == Kind::Other)
+                throw ClosureError("program " + quote(path) +
+                                   " is neither an ELF executable nor a #! script");
+            return;
+        }
+        // Only the program's own closure must be complete: what an included tree holds may be
+        // loaded at run time by something that met its needs first (the JDK's libjava.so needs
+        // libjvm.so from server/, which the java launcher has loaded), as in package mode.
+        Unfollowed unfollowed;
+        if (S_ISDIR(resolved.st.st_mode))
+            for (const auto& f : files) analyse_or_count(f, unfollowed, /*scripts=*/false);
+        else
+            analyse_or_count(resolved.real_path, unfollowed, /*scripts=*/true);
+        if (unfollowed.count != 0)
+            reporter_.warn(std::to_string(unfollowed.count) + " file(s) of " + quote(path) + " (" +
+                           why.str() +
+                           ") need what cannot be found on this host; copied, not followed (the "
+                           "first: " +
+                           unfollowed.first + ")");
     }
 
   private:
     enum class Kind { Elf, Script, Other };
+
+    // analyse(), counting instead of throwing what makes a file's closure unreachable.
+    void analyse_or_count(const std::string& real_path, Unfollowed& unfollowed,
+                          bool scripts = false) {
+        try {
+            analyse(real_path, scripts, 0);
+        } catch (const ClosureError& e) {
+            unfollowed.add(e);
+        } catch (const FormatError& e) {
+            unfollowed.add(e);
+        }
+    }
 
     // Add what the file at `real_path` needs to run. Returns what it is.
     Kind analyse(const std::string& real_path, bool scripts, int depth) {
@@ -269,10 +320,17 @@ class ClosureWalk {
         return Kind::Script;
     }
 
+    // A #! interpreter, or the program `#!/usr/bin/env NAME` runs: with --closure packages,
+    // its packages come as the program's do (perl's modules for a perl script).
     void add_program(const std::string& path, const Reason& why, int depth) {
+        if (options_.package_closure) owned_roots_.push_back(path);
         hint_if_interpreter(path);
         std::vector<std::string> files;
         const ResolvedPath resolved = paths_.add(path, why, &files);
+        if (!resolved.runtime_mount.empty())
+            throw ClosureError("interpreter " + quote(path) + " (" + why.str() + ") leads to " +
+                               quote(resolved.real_path) + ", in " +
+                               std::string(resolved.runtime_mount) + ", which the runtime mounts");
         analyse(resolved.real_path, /*scripts=*/true, depth + 1);
     }
 
@@ -325,6 +383,22 @@ class ClosureWalk {
     }
 
   public:
+    // glibc's C.UTF-8 locale, which no package declares (libc-bin, essential, ships it on
+    // Debian, and Debian's minimal images have it): with a glibc from outside the Nix store,
+    // /usr/lib/locale/C.utf8 comes too when the host has it, so LANG=C.UTF-8 works.
+    void add_glibc_locale() {
+        constexpr const char* kLocale = "/usr/lib/locale/C.utf8";
+        const PlanEntry* glibc = nullptr;
+        for (const PlanEntry* entry : closure_.plan.sorted())
+            if (entry->kind == EntryKind::File && entry->path.ends_with("/libc.so.6")) {
+                glibc = entry;
+                break;
+            }
+        struct stat st {};
+        if (!glibc || disk_.stat(kLocale, st) != 0 || !S_ISDIR(st.st_mode)) return;
+        paths_.add(kLocale, {"C.UTF-8 locale of ", glibc->path});
+    }
+
     void skip_interpreter_hint() { hinted_ = true; }
 
     void hint_if_interpreter(const std::string& program) {
@@ -381,6 +455,7 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     for (const auto& root : roots.files)
         walk.add_root(root.path, {root.reason, {}}, /*is_program=*/false, root.recursive);
     walk.add_packages(roots.packages);
+    walk.add_glibc_locale();
     walk.add_store_closure();
     return closure;
 }

@@ -53,6 +53,13 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (!S_ISDIR(at.st_mode))
             throw ClosureError(quote(path) + ": " + quote(current) + " is not a directory");
         const std::string next = join_path(current, part);
+        if (const std::string_view mount = runtime_mounted_dir(next); !mount.empty()) {
+            std::string rest = next;
+            for (const auto& name : todo) rest = join_path(rest, name);
+            ResolvedPath result{std::move(rest), {}, mount};
+            resolved_.emplace(path, result);
+            return result;
+        }
         struct stat found {};
         if (const int error = disk_.lstat(next, found); error != 0) {
             if (error == ENOENT && next != path)
@@ -83,7 +90,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
         if (!target.empty() && target[0] == '/') current = "/";
         at = lstat(current);
     }
-    ResolvedPath result{current, at};
+    ResolvedPath result{current, at, {}};
     resolved_.emplace(path, result);
     return result;
 }
@@ -91,7 +98,7 @@ ResolvedPath HostPaths::resolve(const std::string& path) {
 ResolvedPath HostPaths::add(const std::string& path, const Reason& why,
                           std::vector<std::string>* files, bool recursive) {
     ResolvedPath resolved = resolve(path);
-    if (claimed(resolved.real_path, why)) return resolved;
+    if (!resolved.runtime_mount.empty() || claimed(resolved.real_path, why)) return resolved;
     add_node(resolved.real_path, resolved.st, why, files);
     if (recursive && S_ISDIR(resolved.st.st_mode)) add_tree(resolved.real_path, files);
     return resolved;
@@ -104,7 +111,9 @@ void HostPaths::add_entry(const std::string& path, const Reason& why,
         throw ClosureError(quote(path) + ": not an absolute path to an entry");
     const ResolvedPath parent = resolve(slash == 0 ? "/" : path.substr(0, slash));
     const std::string real_path = join_path(parent.real_path, path.substr(slash + 1));
-    if (claimed(real_path, why)) return;
+    if (!parent.runtime_mount.empty() || !runtime_mounted_dir(real_path).empty() ||
+        claimed(real_path, why))
+        return;
     add_node(real_path, lstat(real_path), why, files);
 }
 

@@ -22,6 +22,10 @@ namespace ocitools {
 struct ResolvedPath {
     std::string real_path;  // no symlink left in any component
     struct stat st;         // lstat of real_path
+    // "/proc", "/sys" or "/dev" when the path leads there (runtime_mounted_dir): resolution
+    // stops at that directory, `real_path` is the rest joined to where it stopped, `st` is
+    // zero. The runtime mounts those; nothing there is copied.
+    std::string_view runtime_mount;
 };
 
 class HostPaths {
@@ -44,21 +48,24 @@ class HostPaths {
           reasons_(reasons) {}
 
     // Resolve an absolute host path, adding the symlinks on the way (unless claimed) to the
-    // plan. Throws ClosureError / SystemError naming the path when it or a component is missing
-    // or loops.
+    // plan. A path that leads into /proc, /sys or /dev stops there (ResolvedPath::runtime_mount),
+    // with the symlinks before it added. Throws ClosureError / SystemError naming the path when it
+    // or a component is missing or loops.
     ResolvedPath resolve(const std::string& path);
 
     // Add `path` and what it needs to exist at the same place in the rootfs: the symlinks on the
     // way, then the file, or, for a directory, the directory and everything beneath it
     // (symlinks inside are recreated, not followed), or only the directory when not
-    // `recursive`. When `files` is given, the real paths of the regular files added are
-    // appended to it.
+    // `recursive`. A path leading into /proc, /sys or /dev brings the symlinks on the way
+    // alone (ResolvedPath::runtime_mount). When `files` is given, the real paths of the regular
+    // files added are appended to it.
     ResolvedPath add(const std::string& path, const Reason& why,
                      std::vector<std::string>* files = nullptr, bool recursive = true);
 
     // Add `path` itself, whatever it is, without following it when it is a symlink and without
     // walking it when it is a directory (a package's file list names each of its entries).
-    // Symlinks on the way to its parent are kept as usual. Regular files go to `files`.
+    // Symlinks on the way to its parent are kept as usual; an entry in /proc, /sys or /dev is
+    // left out. Regular files go to `files`.
     void add_entry(const std::string& path, const Reason& why,
                    std::vector<std::string>* files = nullptr);
 

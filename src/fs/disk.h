@@ -68,6 +68,11 @@ class Disk {
     std::optional<std::string> read_file(const std::string& path, std::size_t limit,
                                          bool missing_ok = false) const;
     bool is_regular_file(const std::string& path) const;
+    // `path` (absolute) with every symlink in every component resolved, as realpath(3) gives
+    // it within the tree: the path the kernel shows as /proc/self/exe, from which ld.so takes
+    // a program's $ORIGIN. Throws SystemError naming the component that cannot be looked up
+    // (ELOOP past kSymlinkLimit links).
+    std::string real_path(const std::string& path) const;
 };
 
 // The host's own tree, "/", read with plain system calls on the paths given. A path that is

@@ -11,6 +11,13 @@ std::string parent_path(const std::string& path) {
     return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
+std::string_view runtime_mounted_dir(std::string_view path) {
+    for (const std::string_view dir : {"/proc", "/sys", "/dev"})
+        if (path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/'))
+            return dir;
+    return {};
+}
+
 std::string join_path(const std::string& dir, const std::string& name) {
     const std::string joined = dir + "/" + name;  // outlives the views into it
     std::string out = "/";

@@ -39,6 +39,13 @@ std::vector<std::string_view> path_names(std::string_view path);
 // ones included: "a::b" gives {"a", "", "b"}, "" gives {""}.
 std::vector<std::string> split_path_list(std::string_view list);
 
+// The directory an OCI runtime mounts a kernel filesystem on (/proc, /sys or /dev: runtime-spec
+// config-linux.md "Default Filesystems", runc's default mounts) that `path` is or lies beneath,
+// or an empty view. What a bundle holds there is hidden at run time, and what the host holds
+// there (its /proc/cpuinfo, its devices) is no file to copy. `path` is absolute and holds no
+// symlink: /etc/mtab, a symlink into /proc, is not beneath /proc.
+std::string_view runtime_mounted_dir(std::string_view path);
+
 // An absolute, lexically normal path, like Nix's CanonPath: parsed once, then trusted. "//",
 // "." and a trailing slash are dropped and ".." removes the name before it ("/.." is "/"), as
 // std::filesystem::path::lexically_normal does; "/a/./b/" and "/a/b" are the same CanonPath.

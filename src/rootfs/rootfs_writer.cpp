@@ -195,6 +195,15 @@ void RootfsWriter::make_mount_point(const std::string& path, bool as_file) {
     }
 }
 
+void RootfsWriter::make_directory_with_mode(const std::string& path, mode_t mode) {
+    make_mount_point(path, /*as_file=*/false);
+    const std::string rel(strip_root(path));
+    UniqueFd dir(openat2_fd(root_.get(), rel.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0,
+                            kResolveInRoot));
+    if (!dir) throw SystemError("cannot open rootfs directory", path, errno);
+    if (fchmod(dir.get(), mode) != 0) throw SystemError("cannot set the mode of", path, errno);
+}
+
 std::optional<std::string> RootfsWriter::read_file(const std::string& path, size_t limit) {
     const std::string rel(strip_root(path));
     UniqueFd fd(openat2_fd(root_.get(), rel.c_str(), O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC,

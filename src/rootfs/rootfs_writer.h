@@ -50,6 +50,11 @@ class RootfsWriter {
     // Create an empty directory (mode 0755) at `path`, with missing parents.
     void make_directory(const std::string& path);
 
+    // Make `path` a directory with exactly `mode` (the sticky bit of /tmp too, whatever the
+    // umask): created with its missing parents as a mount point is, or the directory already
+    // there changed. Symlinks in the rootfs are followed inside it.
+    void make_directory_with_mode(const std::string& path, mode_t mode);
+
     // Create a mount point for a mount at `path`: a directory, or an empty file when the source
     // is a file (a bind mount of a file needs a file to mount onto). Symlinks already in the
     // rootfs are followed inside it, as the runtime will follow them.

@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "base/error.h"
+#include "fs/path.h"
 #include "roots/program_lookup.h"
 
 namespace ocitools {
@@ -79,7 +80,13 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
         if (arg.empty() || arg[0] != '/') continue;
         struct stat st {};
         if (disk.stat(arg, st) != 0) continue;
-        if (S_ISREG(st.st_mode)) {
+        if (S_ISREG(st.st_mode) && !runtime_mounted_dir(arg).empty()) {
+            // /proc/cpuinfo: the runtime mounts the container's own (a symlink leading there,
+            // /etc/mtab, is a root: the closure keeps the link and leaves the target out).
+            const std::string mount(runtime_mounted_dir(arg));
+            reporter.note("not including " + quote(arg) +
+                          " named in the arguments: the runtime mounts " + mount);
+        } else if (S_ISREG(st.st_mode)) {
             roots.files.push_back({arg, "argument " + std::to_string(i)});
             reporter.note("including " + quote(arg) + " (named in the arguments)");
         } else if (S_ISDIR(st.st_mode)) {

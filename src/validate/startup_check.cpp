@@ -19,7 +19,9 @@ void check_file(const FileTree& tree, LibrarySearch& libraries, const std::strin
     const std::string head = tree.read_prefix(path, kShebangMax);
     if (ElfFile::has_magic(
             std::span(reinterpret_cast<const std::byte*>(head.data()), head.size()))) {
-        if (tree.elf(path)->is_dynamic()) libraries.load(path);
+        // The kernel runs the file itself: ld.so takes $ORIGIN from /proc/self/exe, the real
+        // path, not from the symlink it was named by (/usr/bin/java -> .../jvm/.../bin/java).
+        if (tree.elf(path)->is_dynamic()) libraries.load(tree.disk().real_path(path));
         return;
     }
     const auto shebang = parse_shebang(head);

@@ -52,6 +52,34 @@ bool same_filesystem_as_usr(const fs::path& dir) {
     return stat("/usr/bin/true", &a) == 0 && stat(dir.c_str(), &b) == 0 && a.st_dev == b.st_dev;
 }
 
+mode_t mode_of(const fs::path& path) {
+    struct stat st {};
+    EXPECT_EQ(lstat(path.c_str(), &st), 0) << path;
+    return st.st_mode;
+}
+
+// mktemp, here-documents and python's tempfile need /tmp and /var/tmp, world-writable with the
+// sticky bit, whatever the builder's umask; a mount on them (or above them) provides its own.
+TEST(BuildBundle, TmpAndVarTmpAreStickyWorldWritableDirectoriesUnlessAMountCoversThem) {
+    ScratchDir dir;
+    Collected c;
+    const mode_t old_umask = umask(077);
+    build_bundle(true_spec(std::nullopt, false), options_for(dir / "b"), c.reporter);
+    umask(old_umask);
+    for (const char* tmp : {"rootfs/tmp", "rootfs/var/tmp"}) {
+        const mode_t mode = mode_of(dir / "b" / tmp);
+        EXPECT_TRUE(S_ISDIR(mode)) << tmp;
+        EXPECT_EQ(mode & 07777, 01777u) << tmp;
+    }
+
+    ContainerSpec spec = true_spec(std::nullopt, false);
+    spec.mounts = {MountSpec{"/tmp", "tmpfs", "tmpfs", {"nosuid"}},
+                   MountSpec{"/var", "tmpfs", "tmpfs", {}}};
+    build_bundle(spec, options_for(dir / "mounted"), c.reporter);
+    EXPECT_EQ(mode_of(dir / "mounted/rootfs/tmp") & 07777, 0755u);  // a plain mount point
+    EXPECT_FALSE(fs::exists(dir / "mounted/rootfs/var/tmp"));
+}
+
 TEST(BuildBundle, HardLinksForAWritableRootAreRefusedUnlessAskedOnTheCommandLine) {
     ScratchDir dir;
     Collected c;

@@ -155,6 +155,60 @@ TEST(ClosureInMemory, DirectoryIncludeCopiesTheTreeAndKeepsItsSymlinks) {
     EXPECT_NE(warnings[0].find("keeping dangling symlink /srv/www/latest"), std::string::npos);
 }
 
+// The runtime mounts /proc, /sys and /dev: a file there is never copied (the host's
+// /proc/self/mounts is the builder's, and changes size while read), but a symlink leading there
+// (/etc/mtab) is kept, so the container's own file answers at the same path.
+TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
+    MemoryDisk disk = merged_usr();
+    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
+    disk.add_symlink("/proc/self", "42");
+    disk.add_file("/proc/42/mounts", "proc /proc proc rw 0 0\n");
+    disk.add_file("/proc/cpuinfo", "");
+    disk.add_file("/sys/kernel/mm/page", "4096\n");
+    disk.add_symlink("/var/dev", "/dev/fd");
+    ContainerSpec spec;
+    spec.args = {"/bin/app", "/proc/cpuinfo", "/etc/mtab"};
+    spec.include = {"/sys/kernel/mm", "/var/dev"};
+    std::vector<std::string> notes;
+    const Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    EXPECT_EQ(layout(closure),
+              (std::vector<std::string>{
+                  "/bin symlink -> usr/bin", "/etc/mtab symlink -> ../proc/self/mounts",
+                  "/usr/bin/app file", "/usr/bin/dash file", "/usr/bin/sh symlink -> dash",
+                  "/var/dev symlink -> /dev/fd"}));
+    auto noted = [&](const std::string& text) {
+        return std::any_of(notes.begin(), notes.end(),
+                           [&](const std::string& n) { return n.find(text) != std::string::npos; });
+    };
+    EXPECT_TRUE(
+        noted("not including /proc/cpuinfo named in the arguments: the runtime mounts "
+              "/proc"));
+    EXPECT_TRUE(
+        noted("not including /proc/self/mounts (the way /etc/mtab leads, kept as "
+              "symlinks): the runtime mounts /proc"));
+    EXPECT_TRUE(noted("not including /sys/kernel/mm: the runtime mounts /sys"));
+    // The program itself cannot be there: nothing would run.
+    disk.add_file("/proc/42/prog", "#!/bin/sh\n", 0755);
+    disk.add_symlink("/opt/prog", "/proc/self/prog");
+    EXPECT_ERROR_CONTAINS(closure_of(disk, {"/opt/prog"}), ClosureError,
+                          "program /opt/prog leads to /proc/self/prog, in /proc, which the "
+                          "runtime mounts");
+}
+
+// glibc's C.UTF-8 locale is libc-bin's, an essential package nothing declares: it comes with a
+// glibc, when the host has it.
+TEST(ClosureInMemory, AGlibcBringsTheCUtf8LocaleOfTheHost) {
+    MemoryDisk disk = merged_usr();
+    disk.add_file("/usr/lib/locale/C.utf8/LC_CTYPE", "ctype");
+    disk.add_file("/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES", "messages");
+    disk.add_file("/usr/lib/x86_64-linux-gnu/libc.so.6", "a glibc stand-in");
+    EXPECT_FALSE(closure_of(disk, {"/bin/app"}).plan.contains("/usr/lib/locale/C.utf8/LC_CTYPE"));
+    const Closure closure = closure_of(disk, {"/bin/app"}, {"/usr/lib/x86_64-linux-gnu/libc.so.6"});
+    EXPECT_TRUE(closure.plan.contains("/usr/lib/locale/C.utf8/LC_CTYPE"));
+    EXPECT_TRUE(closure.plan.contains("/usr/lib/locale/C.utf8/LC_MESSAGES/SYS_LC_MESSAGES"));
+}
+
 // Roots as a traced run gives them: the program, then files and directories it touched.
 Closure closure_of_roots(const MemoryDisk& disk, const std::string& program,
                          std::vector<Root> files) {
@@ -238,6 +292,48 @@ TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
     EXPECT_TRUE(closure.plan.contains("/usr/lib/libgreet.so.1"));
     EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words"));
     EXPECT_FALSE(closure.plan.contains("/usr/bin/other"));
+}
+
+// A script's #! interpreter, and the program `#!/usr/bin/env NAME` runs, bring their packages
+// as the program does: /srv/app is no package's, /usr/bin/hello is hello's.
+TEST(ClosureInMemory, PackageClosureBringsThePackagesOfScriptInterpreters) {
+    MemoryDisk disk = with_packages();
+    disk.add_file("/srv/app", "#!/usr/bin/hello\n", 0755);
+    disk.add_file("/usr/bin/env", "env stand-in", 0755);
+    disk.add_file("/srv/env-app", "#!/usr/bin/env hello\n", 0755);
+    ClosureOptions options = options_for_memory();
+    options.package_closure = true;
+    Reporter quiet;
+    for (const char* script : {"/srv/app", "/srv/env-app"}) {
+        ContainerSpec spec;
+        spec.args = {script};
+        const Closure closure = compute_closure(spec, "", quiet, options, disk);
+        EXPECT_EQ(closure.packages, (std::vector<std::string>{"hello:amd64", "libgreet:amd64"}))
+            << script;
+        EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words")) << script;
+    }
+}
+
+// An in-place upgrade (npm under nodejs) removed files and whole directories that dpkg still
+// lists: the build goes on without them, with one warning per package.
+TEST(ClosureInMemory, ListedPackageFilesGoneFromDiskAreOneWarningPerPackage) {
+    MemoryDisk disk = with_packages();
+    disk.add_file("/var/lib/dpkg/info/libgreet.list",
+                  "/.\n/usr\n/usr/lib\n/usr/lib/libgreet.so.1\n/usr/share\n/usr/share/greet\n"
+                  "/usr/share/greet/words\n/usr/share/greet/gone\n/usr/share/greet/gone/a\n"
+                  "/usr/share/greet/gone/b\n/usr/share/greet/z\n");
+    ContainerSpec spec;
+    spec.args = {"/bin/app"};
+    spec.packages = {"hello"};
+    std::vector<std::string> warnings;
+    const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
+    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words"));
+    EXPECT_FALSE(closure.plan.contains("/usr/share/greet/gone"));
+    EXPECT_EQ(warnings, (std::vector<std::string>{
+                            "package libgreet:amd64: 4 listed path(s) are not on disk (changed "
+                            "after install?), left out: /usr/share/greet/gone, "
+                            "/usr/share/greet/gone/a, /usr/share/greet/gone/b, ..."}));
 }
 
 TEST(ClosureInMemory, PackageClosureFindsTheOwnerThroughTheSymlinksOnTheWay) {
@@ -337,8 +433,11 @@ TEST(Closure, DynamicProgramBringsInterpreterLibrariesAndTheirSymlinks) {
     if (fs::is_symlink("/lib64")) {
         EXPECT_EQ(kind_of("/lib64"), "symlink");
     }
-    // Only bash's closure: a handful of files.
-    EXPECT_LE(files.size(), 8u);
+    // Only bash's closure: a handful of files, and glibc's C.UTF-8 locale.
+    EXPECT_LE(std::count_if(
+                  files.begin(), files.end(),
+                  [](const std::string& f) { return !f.starts_with("/usr/lib/locale/C.utf8/"); }),
+              8);
 }
 
 TEST(Closure, EnvScriptBringsInterpreterAndTheProgramEnvRuns) {
@@ -436,6 +535,54 @@ TEST(Closure, OriginIsTheRealDirectoryOfAProgramReachedThroughASymlink) {
     const Closure closure = compute_closure(spec, "", quiet);
     EXPECT_TRUE(closure.plan.contains(root + "/app/lib/libdep.so"));
     EXPECT_TRUE(closure.plan.contains(root + "/x/y/p"));  // the name given, as a symlink
+}
+
+// Only the program's own closure must be complete. A library in an included tree whose needed
+// library is found only at run time, already loaded by another (the JDK's libjava.so needs
+// server/libjvm.so), is copied with a warning, as in package mode.
+TEST(Closure, AnIncludedLibraryWhoseNeedsAreNotFoundIsAWarningTheProgramsAnError) {
+    if (!testing::have_compiler()) GTEST_SKIP() << "no C compiler";
+    if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
+    ScratchDir dir;
+    const std::string root = dir.path().string();
+    write_text(dir / "jvm.c", "int jvm(void) { return 0; }\n");
+    write_text(dir / "java.c", "int jvm(void);\nint java(void) { return jvm(); }\n");
+    write_text(dir / "main.c", "int jvm(void);\nint main(void) { return jvm(); }\n");
+    fs::create_directories(dir / "jdk/lib/server");
+    const std::string lib = root + "/jdk/lib";
+    ASSERT_EQ(std::system(("cc -shared -fPIC -Wl,-soname,libjvm.so -o " + lib +
+                           "/server/libjvm.so " + root + "/jvm.c")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(("cc -shared -fPIC -o " + lib + "/libjava.so " + root + "/java.c -L" +
+                           lib + "/server -ljvm")
+                              .c_str()),
+              0);
+    ASSERT_EQ(std::system(
+                  ("cc -o " + root + "/p " + root + "/main.c -L" + lib + "/server -ljvm").c_str()),
+              0);
+    std::vector<std::string> warnings;
+    const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
+    for (const std::string& include : {root + "/jdk", lib + "/libjava.so"}) {
+        warnings.clear();
+        ContainerSpec spec;
+        spec.args = {kBusybox, "true"};
+        spec.include = {include};
+        const Closure closure = compute_closure(spec, "", reporter);
+        EXPECT_TRUE(closure.plan.contains(lib + "/libjava.so")) << include;
+        ASSERT_EQ(warnings.size(), 1u) << include;
+        EXPECT_NE(warnings[0].find("1 file(s) of " + include +
+                                   " (include) need what cannot be "
+                                   "found on this host; copied, not followed (the first: " +
+                                   lib + "/libjava.so needs libjvm.so, which is not found"),
+                  std::string::npos)
+            << warnings[0];
+    }
+    // The program itself cannot start without it: an error.
+    ContainerSpec spec;
+    spec.args = {root + "/p"};
+    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", reporter), ClosureError,
+                          "needs libjvm.so, which is not found");
 }
 
 }  // namespace

@@ -34,8 +34,8 @@ bash says 42" "$(run_bundle "$WORK/app")"
 closure=$(nix-store -qR "$app")
 expect_store_in_rootfs "$WORK/app/rootfs" /nix/store "$closure"
 check "the build-time-only helper is not in the rootfs" test ! -e "$WORK/app/rootfs$helper"
-expect_eq "nothing from the host beside the store (generated /etc, mount points)" \
-    "dev etc nix proc sys" "$(ls -A "$WORK/app/rootfs" | xargs)"
+expect_eq "nothing from the host beside the store (generated /etc, mount points, /tmp)" \
+    "dev etc nix proc sys tmp var" "$(ls -A "$WORK/app/rootfs" | xargs)"
 expect_eq "Nix's mtime (1) is kept" "1" "$(stat -c %Y "$WORK/app/rootfs$app/bin/hello")"
 expect_eq "modes are kept" "555 444" \
     "$(stat -c %a "$WORK/app/rootfs$app/bin/hello") $(stat -c %a "$WORK/app/rootfs$motd/etc/motd")"

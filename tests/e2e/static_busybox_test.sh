@@ -49,7 +49,7 @@ err=$("$OCITOOLS" build-container -o "$WORK/args" -- /bin/busybox cat "$WORK/app
 expect_contains "argument file reported on stderr" "including $WORK/app/main.txt" "$err"
 expect_eq "argument file readable inside" "main script" "$(run_bundle "$WORK/args")"
 "$OCITOOLS" build-container -o "$WORK/ls" -- /bin/busybox ls -d / 2>/dev/null
-expect_eq "ls -d / does not copy the host" "bin dev etc proc sys usr" "$(ls "$WORK/ls/rootfs" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "ls -d / does not copy the host" "bin dev etc proc sys tmp usr var" "$(ls "$WORK/ls/rootfs" | tr '\n' ' ' | sed 's/ $//')"
 expect_eq "only the generated /etc files" "group hosts passwd" "$(ls "$WORK/ls/rootfs/etc" | tr '\n' ' ' | sed 's/ $//')"
 "$OCITOOLS" build-container -o "$WORK/inc" --include "$WORK/app" -- /bin/busybox cat "$WORK/app/conf/c.txt" 2>/dev/null
 expect_eq "--include brings a directory" "config" "$(run_bundle "$WORK/inc")"

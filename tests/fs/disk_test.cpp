@@ -183,6 +183,17 @@ TEST_P(DiskContract, ListDirectoryGivesEntriesWithTheirLstat) {
                           disk_->shown(p("/no/such")));
 }
 
+TEST_P(DiskContract, RealPathResolvesEverySymlinkOnTheWay) {
+    EXPECT_EQ(disk_->real_path(p("/bin/abs")), p("/usr/bin/tool"));
+    EXPECT_EQ(disk_->real_path(p("/bin/./tool")), p("/usr/bin/tool"));
+    EXPECT_EQ(disk_->real_path(p("/bin/../bin")), p("/usr/bin"));  // ".." of the real directory
+    EXPECT_EQ(disk_->real_path(p("/empty")), p("/empty"));
+    EXPECT_ERROR_CONTAINS(disk_->real_path(p("/loop/a")), SystemError,
+                          "Too many levels of symbolic links");
+    EXPECT_ERROR_CONTAINS(disk_->real_path(p("/dangling")), SystemError,
+                          "cannot stat " + disk_->shown(p("/nowhere")));
+}
+
 INSTANTIATE_TEST_SUITE_P(Disks, DiskContract,
                          ::testing::Values(Kind::Host, Kind::Rootfs, Kind::Memory),
                          [](const auto& info) {

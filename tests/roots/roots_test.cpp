@@ -52,6 +52,18 @@ TEST(Roots, AnArgumentNamingADeviceIsNoRoot) {
     EXPECT_TRUE(compute_roots(spec, "", kStore, quiet).files.empty());
 }
 
+// /proc/cpuinfo is a regular file of size 0 that the runtime mounts anew: never a root.
+TEST(Roots, AnArgumentInProcOrSysIsNoRootButANote) {
+    ContainerSpec spec;
+    spec.args = {"/bin/sh", "/proc/cpuinfo", "/proc/self/status"};
+    std::vector<std::string> notes;
+    const Reporter reporter({}, [&](const std::string& m) { notes.push_back(m); });
+    EXPECT_TRUE(compute_roots(spec, "", kStore, reporter).files.empty());
+    ASSERT_EQ(notes.size(), 2u);
+    EXPECT_EQ(notes[0],
+              "not including /proc/cpuinfo named in the arguments: the runtime mounts /proc");
+}
+
 TEST(Roots, DefaultEnvironmentIsThePathThenTheUsersThenTerm) {
     ContainerSpec spec;
     spec.args = {"/bin/sh"};

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <set>
 #include <unordered_set>
 
 #include "fs/path.h"
@@ -213,6 +214,7 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
                                ? std::string_view("/")
                                : std::string_view(path).substr(0, slash));
         }
+        MissingFiles missing{package->name + ":" + db_.effective_architecture(*package), {}};
         auto add = [&](const std::string& path) {
             if (is_root_entry(path)) return;
             const bool excluded = selected.excluded(path);
@@ -224,8 +226,9 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
                 target = d->to;
                 canonical_path = canonical(target);
             }
-            if (parents.count(path)) {
-                (excluded ? excluded_directories : out.directories).push_back(std::move(target));
+            const bool directory = parents.count(path) != 0;
+            if (directory && excluded) {
+                excluded_directories.push_back(std::move(target));
                 return;
             }
             if (excluded) return;
@@ -233,8 +236,8 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
             if (const int error = disk_.lstat(canonical_path, st); error != 0) {
                 if (error != ENOENT && error != ENOTDIR)
                     throw SystemError("cannot stat", disk_.shown(canonical_path), error);
-                out.missing.push_back(std::move(target));
-            } else if (S_ISDIR(st.st_mode)) {
+                missing.paths.push_back(std::move(target));
+            } else if (directory || S_ISDIR(st.st_mode)) {
                 out.directories.push_back(std::move(target));
             } else if (S_ISLNK(st.st_mode)) {
                 out.symlinks.push_back(std::move(target));
@@ -243,23 +246,28 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
             }
         };
         for (const auto& path : list) add(path);
-        if (package->conffiles.empty()) continue;
-        const std::unordered_set<std::string_view> listed(list.begin(), list.end());
-        for (const auto& conffile : package->conffiles)
-            if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+        if (!package->conffiles.empty()) {
+            const std::unordered_set<std::string_view> listed(list.begin(), list.end());
+            for (const auto& conffile : package->conffiles)
+                if (!conffile.obsolete && !listed.count(conffile.path)) add(conffile.path);
+        }
+        if (missing.paths.empty()) continue;
+        std::sort(missing.paths.begin(), missing.paths.end());
+        missing.paths.erase(std::unique(missing.paths.begin(), missing.paths.end()),
+                            missing.paths.end());
+        out.missing.push_back(std::move(missing));
     }
     auto sort_unique = [](std::vector<std::string>& v) {
         std::sort(v.begin(), v.end());
         v.erase(std::unique(v.begin(), v.end()), v.end());
     };
-    for (auto* v :
-         {&out.directories, &out.files, &out.symlinks, &out.missing, &excluded_directories})
+    for (auto* v : {&out.directories, &out.files, &out.symlinks, &excluded_directories})
         sort_unique(*v);
     // An excluded directory stays when something kept lies beneath it (a package's copyright).
     std::vector<std::string> kept_directories;
     for (const auto& dir : excluded_directories) {
         const std::string prefix = dir + "/";
-        for (const auto* v : {&out.directories, &out.files, &out.symlinks, &out.missing}) {
+        for (const auto* v : {&out.directories, &out.files, &out.symlinks}) {
             const auto it = std::lower_bound(v->begin(), v->end(), prefix);
             if (it != v->end() && it->starts_with(prefix)) {
                 kept_directories.push_back(dir);
@@ -272,6 +280,35 @@ PackageFiles InstalledFiles::files_of(const std::vector<const DpkgPackage*>& pac
                                kept_directories.end());
         sort_unique(out.directories);
     }
+    return out;
+}
+
+std::vector<std::string> InstalledFiles::generated_files(
+    const std::vector<const DpkgPackage*>& packages, const FileSelection& selection) const {
+    std::set<std::string> rooms;  // directories a package lists with nothing beneath
+    for (const DpkgPackage* package : packages) {
+        const auto& list = db_.file_list(*package);
+        std::unordered_set<std::string_view> parents;
+        for (const auto& path : list)
+            parents.insert(std::string_view(path).substr(0, path.rfind('/')));
+        for (const auto& path : list) {
+            struct stat st {};
+            if (path.starts_with("/etc/") && !parents.count(path) && disk_.lstat(path, st) == 0 &&
+                S_ISDIR(st.st_mode))
+                rooms.insert(path);
+        }
+    }
+    const CompiledSelection selected(selection);
+    std::vector<std::string> out;
+    for (const auto& dir : rooms)
+        for (const DirEntry& entry : disk_.list_directory(dir)) {
+            const std::string path = dir + "/" + entry.name;
+            const mode_t mode = entry.st.st_mode;
+            if (!S_ISLNK(mode) && !(S_ISREG(mode) && (mode & S_IROTH))) continue;
+            if (selected.excluded(path) || !owners_of(path).empty()) continue;
+            out.push_back(path);
+        }
+    std::sort(out.begin(), out.end());
     return out;
 }
 

@@ -27,12 +27,21 @@ namespace ocitools {
 // through HostPaths, which records the symlink and the real directory, never as real
 // directories. Other paths are classified by lstat(2): base-files lists "/bin" with nothing
 // beneath, so on merged /usr it comes back among the symlinks. "/" and "/." are never returned.
+// Paths a package lists that are not on disk: a deleted conffile, a path the host's own dpkg
+// filters left out, files an in-place upgrade removed (`npm install -g npm` under nodejs).
+// dpkg tolerates them (`dpkg --verify` reports them); so does the closure.
+struct MissingFiles {
+    std::string package;             // "nodejs:amd64"
+    std::vector<std::string> paths;  // sorted, directories too
+    bool operator==(const MissingFiles&) const = default;
+};
+
 struct PackageFiles {
     std::vector<std::string> directories;  // kept, or parents of something kept
     std::vector<std::string> files;        // regular files (and other non-directories)
     std::vector<std::string> symlinks;     // symlinks, not followed
-    std::vector<std::string> missing;      // listed, but not on disk (deleted conffile, or a
-                                           // path the host's own dpkg filters excluded)
+    std::vector<MissingFiles> missing;     // listed, but not on disk: per package, in the
+                                           // order given, only packages missing some
 };
 
 class InstalledFiles {
@@ -71,6 +80,15 @@ class InstalledFiles {
     // classified with lstat(2) on the disk.
     PackageFiles files_of(const std::vector<const DpkgPackage*>& packages,
                           const FileSelection& selection = {}) const;
+
+    // What maintainer scripts made where a package left room for it, in no file list
+    // (update-ca-certificates' /etc/ssl/certs/*.pem links and ca-certificates.crt): the entries
+    // directly inside each directory under /etc that one of `packages` lists with nothing
+    // beneath it, that no installed package lists and `selection` keeps, and that are symlinks
+    // or regular files readable by all (a private key never is). Subdirectories are not
+    // entered. Sorted.
+    std::vector<std::string> generated_files(const std::vector<const DpkgPackage*>& packages,
+                                             const FileSelection& selection = {}) const;
 
   private:
     struct Listing {

@@ -529,7 +529,7 @@ TEST_F(PackageFilesMergedUsr, FilesWithDefaultExcludes) {
                                 "/usr/lib/x86_64-linux-gnu/gconv/gconv-modules",
                                 "/usr/share/doc/libc6/copyright"}));
     EXPECT_EQ(f.symlinks, (Strings{"/bin/sh"}));
-    EXPECT_TRUE(f.missing.empty()) << f.missing.front();
+    EXPECT_TRUE(f.missing.empty()) << f.missing.front().paths.front();
     // A lone listed path is what lstat says: base-files' "/bin" is the merged-/usr symlink.
     const PackageFiles base = files->files_of({&pkg("base-files")});
     EXPECT_EQ(base.symlinks, (Strings{"/bin"}));
@@ -544,7 +544,8 @@ TEST_F(PackageFilesMergedUsr, FilesWithoutDefaultExcludesAndWithExtraOnes) {
                           "/usr/share/locale/de/LC_MESSAGES/bash.mo"})
         EXPECT_TRUE(std::count(f.files.begin(), f.files.end(), p)) << p;
     // Listed but not on disk: a documentation file the host's own filters left out.
-    EXPECT_EQ(f.missing, (Strings{"/usr/share/doc/bash/README"}));
+    EXPECT_EQ(f.missing,
+              (std::vector<MissingFiles>{{"bash:amd64", {"/usr/share/doc/bash/README"}}}));
     EXPECT_TRUE(
         std::count(f.directories.begin(), f.directories.end(), "/usr/share/locale/de/LC_MESSAGES"));
 
@@ -555,6 +556,70 @@ TEST_F(PackageFilesMergedUsr, FilesWithoutDefaultExcludesAndWithExtraOnes) {
     EXPECT_FALSE(
         std::count(g.directories.begin(), g.directories.end(), "/usr/lib/x86_64-linux-gnu/gconv"));
     EXPECT_FALSE(std::count(g.directories.begin(), g.directories.end(), "/usr/share/doc/libc6"));
+}
+
+// Files and directories an in-place upgrade removed (npm under nodejs): each package's are
+// listed apart, directories too, and nothing is thrown.
+TEST(PackageFiles, ListedPathsGoneFromDiskAreMissingPerPackage) {
+    FakeDpkg dpkg;
+    dpkg.file("/usr/lib/node_modules/npm/kept.js");
+    dpkg.file("/usr/bin/node");
+    dpkg.package(
+        "nodejs", {},
+        Strings{"/.", "/usr", "/usr/bin", "/usr/bin/node", "/usr/lib", "/usr/lib/node_modules",
+                "/usr/lib/node_modules/npm", "/usr/lib/node_modules/npm/.npmrc",
+                "/usr/lib/node_modules/npm/gone", "/usr/lib/node_modules/npm/gone/a.js",
+                "/usr/lib/node_modules/npm/kept.js"});
+    dpkg.package("other", {}, Strings{"/.", "/usr", "/usr/bin", "/usr/bin/other"});
+    const auto db = dpkg.open();
+    const RootfsDisk rootfs(dpkg.root());
+    const InstalledFiles files(*db, rootfs);
+    const PackageFiles f =
+        files.files_of({db->installed("nodejs").at(0), db->installed("other").at(0)});
+    EXPECT_EQ(f.files, (Strings{"/usr/bin/node", "/usr/lib/node_modules/npm/kept.js"}));
+    EXPECT_EQ(f.directories, (Strings{"/usr", "/usr/bin", "/usr/lib", "/usr/lib/node_modules",
+                                      "/usr/lib/node_modules/npm"}));
+    EXPECT_EQ(f.missing, (std::vector<MissingFiles>{
+                             {"nodejs:amd64",
+                              {"/usr/lib/node_modules/npm/.npmrc", "/usr/lib/node_modules/npm/gone",
+                               "/usr/lib/node_modules/npm/gone/a.js"}},
+                             {"other:amd64", {"/usr/bin/other"}}}));
+}
+
+// update-ca-certificates fills /etc/ssl/certs, which ca-certificates lists empty: what is there
+// and in no list comes, if readable by all; a listed file, a private one, a subdirectory, or a
+// directory the package lists something in does not.
+TEST(PackageFiles, GeneratedFilesAreTheUnlistedOnesInAnEmptyListedDirectory) {
+    FakeDpkg dpkg;
+    dpkg.file("/usr/share/ca-certificates/x.crt");
+    dpkg.symlink("/usr/share/ca-certificates/x.crt", "/etc/ssl/certs/x.pem");
+    dpkg.symlink("x.pem", "/etc/ssl/certs/1234abcd.0");
+    dpkg.file("/etc/ssl/certs/ca-certificates.crt");
+    fs::permissions(dpkg.root() / "etc/ssl/certs/ca-certificates.crt", fs::perms(0644));
+    dpkg.file("/etc/ssl/certs/secret.key");
+    fs::permissions(dpkg.root() / "etc/ssl/certs/secret.key", fs::perms(0600));
+    dpkg.file("/etc/ssl/certs/java/cacerts");
+    dpkg.file("/etc/ssl/certs/other.pem");
+    dpkg.file("/etc/ssl/openssl.cnf");
+    dpkg.file("/etc/ssl/unlisted.cnf");
+    dpkg.package("ca-certificates", {},
+                 Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs", "/usr", "/usr/share",
+                         "/usr/share/ca-certificates", "/usr/share/ca-certificates/x.crt"});
+    dpkg.package("openssl", {}, Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/openssl.cnf"});
+    dpkg.package("other", {},
+                 Strings{"/.", "/etc", "/etc/ssl", "/etc/ssl/certs", "/etc/ssl/certs/other.pem"});
+    const auto db = dpkg.open();
+    const RootfsDisk rootfs(dpkg.root());
+    const InstalledFiles files(*db, rootfs);
+    const std::vector<const DpkgPackage*> set{db->installed("ca-certificates").at(0),
+                                              db->installed("openssl").at(0)};
+    EXPECT_EQ(files.generated_files(set),
+              (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/ca-certificates.crt",
+                       "/etc/ssl/certs/x.pem"}));
+    FileSelection no_bundle;
+    no_bundle.excludes = {"*.crt"};
+    EXPECT_EQ(files.generated_files(set, no_bundle),
+              (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/x.pem"}));
 }
 
 TEST(PackageFiles, SelectionPatterns) {
