@@ -18,36 +18,14 @@ bool within(const std::string& path, const std::string& dir) {
     return path.starts_with(dir) && (path.size() == dir.size() || path[dir.size()] == '/');
 }
 
-// Where `path` really is: its symlinks followed in every component, as path_resolution(7) does
-// ("" when a component is missing or the chain loops). /etc/mtab is a symlink to
-// ../proc/self/mounts: the path a program names is not where it lies.
+// Where `path` really is, its symlinks followed ("" when that cannot be said): /etc/mtab is a
+// symlink to ../proc/self/mounts, so the path a program names is not where it lies.
 std::string real_location(const std::string& path, const Disk& disk) {
-    std::vector<std::string> todo;  // names still to walk, the next one last
-    for (auto name : path_names(path)) todo.insert(todo.begin(), std::string(name));
-    std::string at = "/";
-    int links = 0;
-    while (!todo.empty()) {
-        const std::string name = std::move(todo.back());
-        todo.pop_back();
-        if (name == "..") {
-            at = parent_path(at);
-            continue;
-        }
-        const std::string next = join_path(at, name);
-        struct stat st {};
-        if (disk.lstat(next, st) != 0) return "";
-        std::string target;
-        if (!S_ISLNK(st.st_mode)) {
-            at = next;
-        } else if (++links > kSymlinkLimit || disk.readlink(next, target) != 0) {
-            return "";
-        } else {
-            if (target.starts_with('/')) at = "/";
-            const auto names = path_names(target);
-            for (auto it = names.rbegin(); it != names.rend(); ++it) todo.emplace_back(*it);
-        }
+    try {
+        return disk.real_path(path);
+    } catch (const Error&) {
+        return {};
     }
-    return at;
 }
 
 bool in_kernel_filesystem(const std::string& path) {
