@@ -29,8 +29,10 @@ const std::string* env_value(const std::vector<std::string>& env, const std::str
 
 std::vector<std::string> container_environment(const ContainerSpec& spec,
                                                const std::string& program_dir) {
-    std::vector<std::string> env{"PATH=" + std::string(kDefaultPath) +
-                                 (program_dir.empty() ? "" : ":" + program_dir)};
+    // The program's directory comes first: the host found the program there before any other
+    // directory, so the container must too (a pyenv shim, not a /usr/bin/python3 of the rootfs).
+    std::vector<std::string> env{"PATH=" + (program_dir.empty() ? "" : program_dir + ":") +
+                                 std::string(kDefaultPath)};
     for (const auto& entry : spec.env) set_env(env, entry, "--env");
     // A terminal needs TERM for anything curses-like; runc spec and podman set xterm.
     if (spec.terminal && !env_value(env, "TERM")) env.push_back("TERM=xterm");

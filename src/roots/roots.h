@@ -39,14 +39,14 @@ struct Roots {
 };
 
 // The container process's environment for `spec`: PATH (the default one, with `program_dir`
-// appended when not empty, unless spec.env sets PATH), then spec.env, then TERM=xterm for a
+// first when not empty, unless spec.env sets PATH), then spec.env, then TERM=xterm for a
 // terminal when spec.env has no TERM.
 std::vector<std::string> container_environment(const ContainerSpec& spec,
                                                const std::string& program_dir = {});
 
 // The roots of a checked spec. A bare program name is looked up as the container will look it
 // up: on the user's PATH (`--env PATH=...`) when set; otherwise on `host_search_path`, and the
-// directory where it is found is appended to the default PATH when that lacks it.
+// directory where it is found is put before the default PATH when that lacks it.
 // Store paths named in arguments are found in `store_dir`. Throws SpecError or ClosureError
 // naming the argument or path. The host is read through `disk`.
 Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_path,

@@ -256,12 +256,12 @@ TEST(RuntimeConfig, RootlessGoldenFile) {
     EXPECT_EQ(text, testing::read_text(golden_path));
 }
 
-TEST(RuntimeConfig, ExtraPathDirectoryIsAppended) {
+TEST(RuntimeConfig, ExtraPathDirectoryComesFirst) {
     ContainerSpec spec;
     spec.args = {"tool"};
     const auto config = runtime_config_for(spec, container_environment(spec, "/opt/tools/bin"));
     EXPECT_EQ(config.process.env[0],
-              "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin:/opt/tools/bin");
+              "PATH=/opt/tools/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
 }
 
 TEST(SemVer, AcceptsReleasesAndPreReleasesOnly) {

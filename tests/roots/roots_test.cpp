@@ -76,7 +76,7 @@ TEST(Roots, DefaultEnvironmentIsThePathThenTheUsersThenTerm) {
                                                    "TERM=xterm"}));
 }
 
-TEST(Roots, BareNameIsFoundOnTheHostPathAndItsDirectoryAppended) {
+TEST(Roots, BareNameIsFoundOnTheHostPathAndItsDirectoryPutFirst) {
     if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
     ScratchDir dir;
     fs::create_directories(dir / "tools");
@@ -86,8 +86,9 @@ TEST(Roots, BareNameIsFoundOnTheHostPathAndItsDirectoryAppended) {
     const Reporter quiet;
     const Roots roots = compute_roots(spec, (dir / "tools").string(), kStore, quiet);
     EXPECT_EQ(roots.program, (dir / "tools/bb").string());
-    // The container's default PATH lacks that directory, so it is appended there.
-    EXPECT_EQ(roots.path, std::string(kDefaultPath) + ":" + (dir / "tools").string());
+    // The container's default PATH lacks that directory, so it goes first: a bb in /usr/bin of
+    // the rootfs must not win over the one the host found.
+    EXPECT_EQ(roots.path, (dir / "tools").string() + ":" + std::string(kDefaultPath));
     EXPECT_EQ(roots.env.front(), "PATH=" + roots.path);
 }
 
