@@ -208,6 +208,10 @@ echo "acceptance cases: ${SECONDS}s"
 # /tmp throwaway layers: none of the three changes may reach the host.
 [ ! -e /etc/probe ] || fail "precondition: /etc/probe exists before the test"
 [ ! -e /tmp/t ] || fail "precondition: /tmp/t exists before the test"
+# What a broken build (a planted bug, tests/mutate) writes on the host is removed at the end,
+# so that it cannot fail the next run's preconditions; a file that was there before is kept.
+PROBES=()
+for f in /etc/probe /tmp/t; do [ -e "$f" ] || PROBES+=("$f"); done
 MADE_ROOT_KEEP=0
 if [ ! -e /root/keep ]; then mkdir /root/keep && MADE_ROOT_KEEP=1; fi
 echo kept >/root/keep/file-$$
@@ -215,6 +219,7 @@ e2e_cleanup_hook() {
     rm -f /root/keep/file-$$
     if [ "$MADE_ROOT_KEEP" = 1 ]; then rmdir /root/keep 2>/dev/null || true; fi
     rm -f "/tmp/$KILL_MARK" 2>/dev/null || true
+    rm -f "${PROBES[@]}"
 }
 MOUNTS_BEFORE=$(cut -d' ' -f5,9- /proc/self/mountinfo | sort)
 HOST_CMD='echo x > /etc/probe; rm -rf /root/keep; touch /tmp/t'
