@@ -23,6 +23,11 @@
 #include "fs/caching_disk.h"
 #include "fs/path.h"
 
+// One piece, kept in one file on purpose: ClosureWalk is the one owner of the walk's shared
+// state (the plan, the reasons, the files analysed once, the store roots met), and every kind of
+// root (program, argument, include, traced file, package file, store path) passes through the
+// same analyse/add steps. The resolvers it calls (ELF, #!, Nix, dpkg) live in their own
+// libraries; what is left here is their wiring, which a split would only scatter.
 namespace ocitools {
 
 namespace {

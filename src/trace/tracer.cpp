@@ -6,16 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstring>
 #include <climits>
 #include <filesystem>
-#include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -23,15 +18,14 @@
 #include "base/error.h"
 #include "fs/unique_fd.h"
 #include "trace/sandbox.h"
+#include "trace/stderr_tail.h"
 #include "trace/syscalls.h"
 #include "trace/trace.h"
+#include "trace/watchdog.h"
 
 namespace ocitools {
 
 namespace {
-
-constexpr size_t kStderrKept = 8192;
-constexpr int kStderrLines = 10;
 
 std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     std::vector<char*> out;
@@ -95,100 +89,6 @@ unsigned long argument(const user_regs_struct& regs, int index) {
         default: return regs.r9;
     }
 }
-
-// Kills the run when its time is up or a cancel is asked for; the tracer's loop then sees its
-// processes die.
-class Watchdog {
-  public:
-    Watchdog(double seconds, pid_t sandbox)
-        : deadline_(std::chrono::steady_clock::now() +
-                    std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                        std::chrono::duration<double>(seconds))),
-          sandbox_(sandbox),
-          thread_([this] { run(); }) {}
-    ~Watchdog() {
-        {
-            std::lock_guard lock(mutex_);
-            stop_ = true;
-        }
-        wake_.notify_all();
-        thread_.join();
-    }
-    void set_init(pid_t init) { init_.store(init); }
-    bool timed_out() const { return timed_out_.load(); }
-
-  private:
-    void run() {
-        std::unique_lock lock(mutex_);
-        while (!stop_) {
-            wake_.wait_for(lock, std::chrono::milliseconds(20));
-            if (stop_) continue;
-            const auto now = std::chrono::steady_clock::now();
-            if (killed_) {
-                // Whatever still keeps the tracer waiting two seconds after init's death goes
-                // with the sandbox.
-                if (now >= killed_at_ + std::chrono::seconds(2)) kill(sandbox_, SIGKILL);
-                continue;
-            }
-            const bool late = now >= deadline_;
-            if (!late && cancel_signal() == 0) continue;
-            timed_out_.store(late);
-            killed_ = true;
-            killed_at_ = now;
-            // Init's death takes its whole pid namespace, and the sandbox stays for the tracer
-            // to read what the run wrote. Before init exists, the sandbox's death takes init
-            // (PR_SET_PDEATHSIG) if it is being born.
-            if (const pid_t init = init_.load(); init > 0)
-                kill(init, SIGKILL);
-            else
-                kill(sandbox_, SIGKILL);
-        }
-    }
-
-    std::chrono::steady_clock::time_point deadline_;
-    pid_t sandbox_;
-    std::atomic<pid_t> init_{0};
-    std::atomic<bool> timed_out_{false};
-    bool killed_ = false;
-    std::chrono::steady_clock::time_point killed_at_;
-    bool stop_ = false;
-    std::mutex mutex_;
-    std::condition_variable wake_;
-    std::thread thread_;
-};
-
-// Keeps the end of what the command writes on stderr.
-class StderrTail {
-  public:
-    explicit StderrTail(UniqueFd fd) : fd_(std::move(fd)), thread_([this] { run(); }) {}
-    ~StderrTail() {
-        if (thread_.joinable()) thread_.join();
-    }
-    // Waits for every writer to close the pipe, then gives the last lines.
-    std::string finish() {
-        thread_.join();
-        size_t start = kept_.size();
-        for (int lines = 0; start > 0; --start)
-            if (kept_[start - 1] == '\n' && start != kept_.size() && ++lines == kStderrLines)
-                break;
-        return kept_.substr(start);
-    }
-
-  private:
-    void run() {
-        char buf[4096];
-        for (;;) {
-            const ssize_t n = read(fd_.get(), buf, sizeof buf);
-            if (n < 0 && errno == EINTR) continue;
-            if (n <= 0) return;
-            kept_.append(buf, static_cast<size_t>(n));
-            if (kept_.size() > 2 * kStderrKept) kept_.erase(0, kept_.size() - kStderrKept);
-        }
-    }
-    UniqueFd fd_;
-    std::string kept_;
-    std::thread thread_;
-};
 
 class Tracer {
   public:
