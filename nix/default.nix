@@ -9,8 +9,8 @@
 # Nix makes them inputs of the build; their closure is found by Nix's own reference scan over
 # the store (`--nix-references scan`), which needs no Nix database and so works with the
 # sandbox on, where only the inputs are visible. The output is a bundle ($out/config.json,
-# $out/rootfs) or an OCI image layout. Tested with Debian's nix-bin 2.8, sandbox off, as root
-# (tests/e2e/nix_functions_test.sh); the sandbox-on case is not tested here.
+# $out/rootfs) or an OCI image layout. Tested with Debian's nix-bin 2.8 as root, with the sandbox
+# off and on (tests/e2e/nix_functions_test.sh).
 { ocitools, system ? builtins.currentSystem }:
 let
   ocitoolsBin = "${ocitools}/bin/ocitools";

@@ -5,7 +5,8 @@
 # (tests/nix/store.nix). Its output must hold exactly `nix-store -qR` of the app, run under runc,
 # carry the config.json that `ocitools build-container` writes for the same spec, and not be
 # rebuilt by a second nix-build. Then a #! script written by a tiny derivation (the seed's
-# writeScript shape), and buildImage's OCI layout, unpacked by umoci and run by runc.
+# writeScript shape), the sandbox on, and buildImage's OCI layout, unpacked by umoci and run by
+# runc.
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nix_lib.sh"
 need_root
@@ -82,6 +83,22 @@ if again=$(nix_build "$SEED_CALL"); then
     check "a second nix-build builds nothing" bash -c "! grep -q 'building' '$WORK/nix-build.log'"
 else
     fail "second nix-build failed: $(tail -5 "$WORK/nix-build.log")"
+fi
+
+# With the sandbox on, the build sees only its inputs in the store (and no Nix database): the
+# closure must come out the same. The host's library directories are made visible for the
+# builder alone (this ocitools is linked against Debian's libraries, not the store's).
+SANDBOX_CALL='oci.buildContainer { name = "sandboxed"; args = [ "${app}/bin/hello" ]; }'
+if boxed=$(nix-build --no-out-link --option build-users-group "" --option sandbox true \
+        --option sandbox-paths "/usr /lib /lib64 /bin" --option substituters "" -E "
+        let oci = import $REPO/nix { ocitools = builtins.storePath \"$OC\"; };
+            app = builtins.storePath \"$app\";
+        in $SANDBOX_CALL" 2>"$WORK/nix-build.log"); then
+    expect_eq "with the sandbox on, rootfs/nix/store is still nix-store -qR of the app" \
+        "$(nix-store -qR "$app" | xargs -n1 basename | sort)" \
+        "$(ls -A "$boxed/rootfs/nix/store" | sort)"
+else
+    fail "nix-build with the sandbox on failed: $(tail -5 "$WORK/nix-build.log")"
 fi
 
 # The seed's example shape: an executable #! script in the store naming a store bash (nixpkgs'
