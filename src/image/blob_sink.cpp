@@ -5,6 +5,8 @@
 
 #include <algorithm>
 #include <array>
+#include <mutex>
+#include <vector>
 #include <stdexcept>
 
 #include "base/error.h"
@@ -114,19 +116,60 @@ void BlobSink::emit(std::string_view compressed) {
 
 namespace {
 
-// One gzip member of `data`, by libdeflate at gzip's default level (6). libdeflate writes no
-// name and a zero time.
-std::string gzip_member(const std::string& data) {
-    struct Free {
-        void operator()(libdeflate_compressor* c) const { libdeflate_free_compressor(c); }
+// libdeflate compressors at gzip's default level (6) with their output buffers, kept for the
+// next chunk: making one costs more than compressing a small chunk (its tables, zeroed).
+class CompressorPool {
+  public:
+    struct Compressor {
+        libdeflate_compressor* compressor;
+        std::unique_ptr<char[]> out;  // libdeflate_gzip_compress_bound of a whole chunk
+        size_t capacity;
     };
-    std::unique_ptr<libdeflate_compressor, Free> compressor(libdeflate_alloc_compressor(6));
-    if (!compressor) throw std::runtime_error("libdeflate: out of memory");
-    std::string out(libdeflate_gzip_compress_bound(compressor.get(), data.size()), '\0');
-    const size_t n = libdeflate_gzip_compress(compressor.get(), data.data(), data.size(),
-                                              out.data(), out.size());
+
+    std::unique_ptr<Compressor> take() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                auto c = std::move(free_.back());
+                free_.pop_back();
+                return c;
+            }
+        }
+        libdeflate_compressor* compressor = libdeflate_alloc_compressor(6);
+        if (!compressor) throw std::runtime_error("libdeflate: out of memory");
+        const size_t capacity = libdeflate_gzip_compress_bound(compressor, kGzipChunk);
+        return std::unique_ptr<Compressor>(
+            new Compressor{compressor, std::unique_ptr<char[]>(new char[capacity]), capacity});
+    }
+
+    void give_back(std::unique_ptr<Compressor> c) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(c));
+    }
+
+    ~CompressorPool() {
+        for (auto& c : free_) libdeflate_free_compressor(c->compressor);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Compressor>> free_;
+};
+
+CompressorPool& compressors() {
+    static CompressorPool pool;
+    return pool;
+}
+
+// One gzip member of `data` (at most kGzipChunk bytes). libdeflate writes no name and a zero
+// time.
+std::string gzip_member(const std::string& data) {
+    auto c = compressors().take();
+    const size_t n = libdeflate_gzip_compress(c->compressor, data.data(), data.size(),
+                                              c->out.get(), c->capacity);
+    std::string out(c->out.get(), n);
+    compressors().give_back(std::move(c));
     if (n == 0) throw std::runtime_error("libdeflate: gzip compression failed");
-    out.resize(n);
     return out;
 }
 
