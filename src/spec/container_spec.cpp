@@ -5,12 +5,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "fs/file_bytes.h"
 #include "spec/capabilities.h"
 #include "spec/platform.h"
 
@@ -248,12 +248,8 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
 }
 
 ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& reporter) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw SystemError("cannot read spec", path, errno);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw SystemError("cannot read spec", path, errno);
-    return parse_spec_text(buffer.str(), path.string(), reporter);
+    // 16 MiB: a spec is a few lines; a FIFO or /dev/zero given by mistake is refused at once.
+    return parse_spec_text(read_regular_file(path, 16 << 20, "a spec"), path.string(), reporter);
 }
 
 ContainerSpec parse_spec_text(const std::string& text, const std::string& origin,
