@@ -504,9 +504,8 @@ def check_docker_manifest(root, images, err):
         for p in [e.get("Config")] + list(e.get("Layers") or []):
             if not isinstance(p, str) or not os.path.isfile(os.path.join(root, p)):
                 err(where, "%s is not a file of the archive" % p)
-    for img in images:
-        if img["digest"] not in matched:
-            err("manifest.json", "no entry for manifest %s" % img["digest"])
+    for digest in sorted({img["digest"] for img in images} - matched):
+        err("manifest.json", "no entry for manifest %s" % digest)
     if got_tags != want_tags:
         err("manifest.json", "RepoTags %s, expected %s (index.json's ref names)"
             % (sorted(got_tags), sorted(want_tags)))
