@@ -585,9 +585,6 @@ if start_registry; then
     manifest=$(image_get "$IMG/perl" perl:5 'desc["digest"][7:]') || manifest=
     expect_eq "the push uploaded only perl's blobs python3 lacks" \
         "$(grep -v "^$manifest\$" <<<"$expected_new")" "$uploaded"
-    pm rmi --all --force >/dev/null 2>&1 || true
-    pm pull -q --tls-verify=false --signature-policy "$PM/policy.json" "$REGISTRY/ocitools/langs:perl" >/dev/null 2>&1 || true
-    expect_eq "perl: podman run of the pulled image" "$PL_OUT" "$(pm_run "$REGISTRY/ocitools/langs:perl")"
     kill "$REGISTRY_PID"; wait "$REGISTRY_PID" 2>/dev/null || true; REGISTRY_PID=
 fi
 echo "registry done ($SECONDS s)"
@@ -637,20 +634,23 @@ build_image "$IMG/five" --max-layers 5 --tag five "${PY_ARGS[@]}"
 expect_eq "--max-layers 5: five layers" 5 "$(image_get "$IMG/five" five 'len(layers)')"
 
 # --- Compressions: zstd (podman; umoci 0.4.7 cannot) and none (umoci) ---
-build_image "$IMG/zstd" --compression zstd --tag z "${PY_ARGS[@]}"
+# On the nix image: eight layers, and small ones (podman's vfs driver copies every layer whole).
+build_image "$IMG/zstd" --compression zstd --tag z "${NIX_ARGS[@]}"
 check_image "$IMG/zstd"
 expect_eq "--compression zstd: every layer is tar+zstd" '["application/vnd.oci.image.layer.v1.tar+zstd"]' \
     "$(image_get "$IMG/zstd" z 'sorted(set(l["mediaType"] for l in m["layers"]))')"
 expect_eq "--compression zstd: the same diff_ids as gzip" \
-    "$(image_get "$IMG/python" python:3 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/zstd" z 'c["rootfs"]["diff_ids"]')"
-expect_eq "--compression zstd: podman run" "$PY_OUT" "$(pm_run "oci:$IMG/zstd:z")"
-build_image "$IMG/none" --compression none --tag n "${PY_ARGS[@]}"
+    "$(image_get "$IMG/nix" nix:1 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/zstd" z 'c["rootfs"]["diff_ids"]')"
+expect_eq "--compression zstd: podman run" "$NIX_OUT" "$(pm_run "oci:$IMG/zstd:z")"
+build_image "$IMG/none" --compression none --tag n "${NIX_ARGS[@]}"
 check_image "$IMG/none"
 expect_eq "--compression none: every layer is a plain tar" '["application/vnd.oci.image.layer.v1.tar"]' \
     "$(image_get "$IMG/none" n 'sorted(set(l["mediaType"] for l in m["layers"]))')"
 expect_eq "--compression none: a layer's digest is its diff_id" \
     "$(image_get "$IMG/none" n 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/none" n 'layers')"
-expect_eq "--compression none: umoci + runc" "$PY_OUT" "$(run_umoci "$IMG/none" n)"
+expect_eq "--compression none: the same diff_ids as gzip" \
+    "$(image_get "$IMG/nix" nix:1 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/none" n 'c["rootfs"]["diff_ids"]')"
+expect_eq "--compression none: umoci + runc" "$NIX_OUT" "$(run_umoci "$IMG/none" n)"
 
 # --- docker-archive to stdout is the file, byte for byte ---
 "$OCITOOLS" build-image --format docker-archive -o - --tag busybox:1.0 --tag busybox "${BB_ARGS[@]}" \
@@ -665,6 +665,7 @@ esac
 SH_CMD='echo $GREETING; pwd; id -u'
 build_image "$IMG/conf" --tag conf -e GREETING=salut --cwd /tmp --user 1000:1000 --label org.example.k=v \
     --port 8080 --port 53/udp -- /bin/busybox sh -c "$SH_CMD"
+expect_eq "settings an image carries give no warning" "" "$(grep '^ocitools: warning: ' "$WORK/build.err" || true)"
 check_image "$IMG/conf"
 expect_eq "Cmd is the command" "[\"/bin/busybox\", \"sh\", \"-c\", \"$SH_CMD\"]" "$(image_get "$IMG/conf" conf 'c["config"]["Cmd"]')"
 expect_eq "no Entrypoint" None "$(image_get "$IMG/conf" conf 'str(c["config"].get("Entrypoint"))')"
