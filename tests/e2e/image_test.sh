@@ -30,7 +30,8 @@
 #     runs them. zstd images are checked by check-image.py and podman; uncompressed ones by umoci.
 #   * c/image keeps a blob-info cache in /var/lib/containers/cache and netavark a directory
 #     /run/containers/networks even with --net=none; no flag moves them, so the clean-up
-#     removes them when this test created them.
+#     removes them when this test created them: the cache file, then each directory if empty
+#     (another podman user may have come meanwhile).
 source "$(dirname "$0")/lib.sh"
 source "$(dirname "$0")/nix_lib.sh"
 need_root
@@ -47,8 +48,9 @@ SECONDS=0
 unset NIX_STORE_DIR NIX_STATE_DIR NIX_LOG_DIR SOURCE_DATE_EPOCH
 
 # podman and skopeo's files outside $WORK, removed at the end when this test made them.
-HOST_LEFTOVERS=()
-for d in /var/lib/containers /run/containers; do [ -e "$d" ] || HOST_LEFTOVERS+=("$d"); done
+NEW_VARLIB=0 NEW_RUN=0
+[ -e /var/lib/containers ] || NEW_VARLIB=1
+[ -e /run/containers ] || NEW_RUN=1
 
 PM="$WORK/podman"
 mkdir -p "$PM/tmp"
@@ -78,8 +80,11 @@ e2e_cleanup_hook() {
     # Mounts of this test (the tmpfs and read-only bind of the bad-input checks, a container's
     # shm left by a killed podman), innermost first.
     findmnt -rn -o TARGET | grep -F "$WORK/" | sort -r | while read -r m; do umount -l "$m"; done
-    local d
-    for d in "${HOST_LEFTOVERS[@]}"; do rm -rf "$d"; done
+    if [ "$NEW_VARLIB" = 1 ]; then
+        rm -f /var/lib/containers/cache/blob-info-cache-v1.boltdb
+        rmdir /var/lib/containers/cache /var/lib/containers 2>/dev/null
+    fi
+    if [ "$NEW_RUN" = 1 ]; then rmdir /run/containers/networks /run/containers 2>/dev/null; fi
 }
 
 cd "$WORK" || exit 1
