@@ -20,7 +20,7 @@ Checked, every rule an error of its own:
     decompressed tar (by mediaType: tar, tar+gzip, tar+zstd through `zstd -dc`); history has
     one non-empty entry per layer; created (config and history) is RFC 3339; a descriptor's
     platform, when given, is the config's os/architecture;
-  * gzip layers carry no file name and no mtime in their header;
+  * every gzip member of a layer has a header without file name and with mtime 0;
   * every layer's tar: entry names relative, without "..", "" or "." components (a leading
     "./" is allowed), each name once, in sorted order (siblings sorted bytewise, a directory
     before what it holds: the order of a sorted tree walk, or plain bytewise order of the
@@ -43,7 +43,6 @@ Must run with Debian's /usr/bin/python3 (python3-jsonschema).
 """
 
 import argparse
-import gzip
 import hashlib
 import io
 import json
@@ -55,6 +54,7 @@ import sys
 import tarfile
 import tempfile
 import urllib.parse
+import zlib
 
 DEFAULT_SCHEMA_DIR = "/usr/share/gocode/src/github.com/opencontainers/image-spec/schema"
 
@@ -348,19 +348,30 @@ class Image:
     def decompress(self, data, comp, where):
         err = self.err
         if comp == "gzip":
-            if data[:3] != b"\x1f\x8b\x08":
-                err(where, "not gzip data")
-                return None
-            flags, mtime = data[3], int.from_bytes(data[4:8], "little")
-            if flags & 0x08:
-                err(where, "gzip header carries a file name")
-            if mtime != 0:
-                err(where, "gzip header carries an mtime (%d)" % mtime)
-            try:
-                return gzip.decompress(data)
-            except (OSError, EOFError) as e:
-                err(where, "gzip: %s" % e)
-                return None
+            # Member by member (a writer may cut a layer into several): each header without a
+            # file name and with mtime 0.
+            out, rest, n = [], data, 0
+            while True:
+                if rest[:3] != b"\x1f\x8b\x08":
+                    err(where, "gzip member %d: not gzip data" % n)
+                    return None
+                flags, mtime = rest[3], int.from_bytes(rest[4:8], "little")
+                if flags & 0x08:
+                    err(where, "gzip header of member %d carries a file name" % n)
+                if mtime != 0:
+                    err(where, "gzip header of member %d carries an mtime (%d)" % (n, mtime))
+                d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+                try:
+                    out.append(d.decompress(rest))
+                except zlib.error as e:
+                    err(where, "gzip member %d: %s" % (n, e))
+                    return None
+                if not d.eof:
+                    err(where, "gzip member %d is truncated" % n)
+                    return None
+                rest, n = d.unused_data, n + 1
+                if not rest:
+                    return b"".join(out)
         if comp == "zstd":
             if data[:4] != b"\x28\xb5\x2f\xfd":
                 err(where, "not zstd data")
