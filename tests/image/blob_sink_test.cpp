@@ -19,12 +19,18 @@ namespace {
 using testing::read_text;
 using testing::ScratchDir;
 
+// Bytes that do not compress.
+std::string noise(size_t size, unsigned seed) {
+    std::mt19937 rng(seed);
+    std::string out;
+    for (size_t i = 0; i < size; ++i) out += static_cast<char>(rng() & 0xff);
+    return out;
+}
+
 // Some megabytes that compress somewhat: random bytes (more than one of BlobSink's 256 KiB
 // output chunks even compressed) and runs of text.
 std::string sample(size_t random_bytes = 1 << 20) {
-    std::mt19937 rng(42);
-    std::string out;
-    for (size_t i = 0; i < random_bytes; ++i) out += static_cast<char>(rng() & 0xff);
+    std::string out = noise(random_bytes, 42);
     for (int i = 0; i < 20000; ++i) out += "line " + std::to_string(i) + " of a tar stream\n";
     return out;
 }
@@ -134,6 +140,23 @@ TEST(BlobSink, ZstdRoundTrip) {
     back.resize(n);
     EXPECT_TRUE(back == input);
     EXPECT_TRUE(sink(input, Compression::Zstd, 4096).bytes == blob.bytes);
+}
+
+// A stream that ends incompressible: what is left to flush at the end is more than one call of
+// the compressor's output buffer holds, for both compressors.
+TEST(BlobSink, IncompressibleEndFlushedWhole) {
+    const std::string input = sample(1000) + noise(700 << 10, 7);
+    for (size_t piece : {size_t{10240}, input.size()}) {
+        const Blob gz = sink(input, Compression::Gzip, piece);
+        EXPECT_TRUE(gunzip(gz.bytes) == input) << piece;
+        const Blob zst = sink(input, Compression::Zstd, piece);
+        std::string back(input.size() + 1024, '\0');
+        const size_t n =
+            ZSTD_decompress(back.data(), back.size(), zst.bytes.data(), zst.bytes.size());
+        ASSERT_FALSE(ZSTD_isError(n)) << ZSTD_getErrorName(n) << ", pieces of " << piece;
+        back.resize(n);
+        EXPECT_TRUE(back == input) << piece;
+    }
 }
 
 TEST(BlobSink, NoneWritesTheInputAsIs) {
