@@ -179,7 +179,7 @@ class ClosureGroupsPackages : public ::testing::Test {
             .package("libfoo", "Depends: libc6, libc6, foo-data, mail-transport-agent",
                      {"/usr/lib/libfoo.so", "/usr/share/shared-file"})
             .package("foo-data", "", {"/usr/share/foo/data"}, "all")
-            .package("mawk", "Provides: awk", {"/usr/bin/mawk"})
+            .package("mawk", "Provides: awk\nDepends: awk", {"/usr/bin/mawk"})  // itself
             .package("postfix", "Provides: mail-transport-agent", {"/usr/sbin/postfix"})
             .package("exim4", "Provides: mail-transport-agent", {"/usr/sbin/exim4"})
             .package("unrelated", "", {"/usr/bin/unrelated"});
