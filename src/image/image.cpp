@@ -308,7 +308,8 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     if (renameat2(AT_FDCWD, archive.c_str(), AT_FDCWD, output.c_str(), flags) != 0) {
         if (errno == EEXIST)
             throw SpecError("output " + quote(output.string()) +
-                            " appeared while the image was built; not replacing it");
+                            " was created by something else while this build ran (another "
+                            "build?); not replacing it");
         throw SystemError("cannot rename " + quote(archive) + " to", output, errno);
     }
     phase_done("publish");

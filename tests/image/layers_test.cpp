@@ -280,13 +280,9 @@ TEST(PlanLayers, EmptyDirectoriesGoToTheLastLayer) {
     EXPECT_EQ(paths_of(layers[1]), (Strings{"/proc", "/x", "/x/y"}));
 }
 
-// An empty directory beneath a directory that holds a group's file: the last layer then holds
-// it without its parent, although layers.h says each layer is whole on its own ("a directory
-// is in every layer holding something beneath it"). Extraction still works (the parent comes
-// from an earlier layer), so this only breaks the stated invariant.
-// BUG (src/image/layers.cpp:121-123): the loop adding directories with nothing beneath them
-// to the last layer does not add the directories above them.
-TEST(PlanLayers, DISABLED_EmptyDirectoryBringsItsParentsIntoTheLastLayer) {
+// An empty directory beneath a directory that holds a group's file: the last layer holds it
+// with its parent, each layer being whole on its own.
+TEST(PlanLayers, EmptyDirectoryBringsItsParentsIntoTheLastLayer) {
     Closure c;
     c.dir("/var").dir("/var/lib").file("/var/lib/status", "dpkg").dir("/var/tmp");
     c.needs("dpkg", {});
