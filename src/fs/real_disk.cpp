@@ -33,6 +33,7 @@ class FdFile final : public DiskFile {
     std::string read_all(std::size_t limit) override {
         struct stat st {};
         if (::fstat(fd_.get(), &st) != 0) throw SystemError("cannot stat", shown_, errno);
+        if (!S_ISREG(st.st_mode)) throw FormatError(quote(shown_) + ": not a regular file");
         const auto size = static_cast<std::size_t>(std::max<off_t>(st.st_size, 0));
         if (size > limit) throw SystemError("cannot read", shown_, EFBIG);
         std::string text(size + 1, '\0');  // +1: the end is seen without another read

@@ -42,6 +42,13 @@ expect_error "validate: config.json -> /dev/zero is refused at once" "not a regu
 expect_error "validate: a FIFO config.json does not hang" "not a regular file" \
     "$OCITOOLS" validate "$WORK/v2"
 
+# dpkg's status as a FIFO (a hostile or broken DPKG_ADMINDIR): refused, not read as empty.
+mkdir -p "$WORK/dpkg"
+mkfifo "$WORK/dpkg/status"
+expect_error "a FIFO as dpkg's status is refused at once" "status: not a regular file" \
+    env DPKG_ADMINDIR="$WORK/dpkg" "$OCITOOLS" build-container -o "$WORK/out/b" \
+    --package libc6 -- /bin/busybox true
+
 # --include of a FIFO, a socket or a device: skipped, and never opened. A writer waiting on the
 # FIFO is the witness: opening it for reading would let the writer finish before its timeout.
 (rc=0; timeout 8 sh -c "echo opened > '$WORK/fifo'" || rc=$?; echo "$rc" >"$WORK/writer.rc") &
