@@ -17,6 +17,7 @@
 #include "base/error.h"
 #include "fs/read_symlink.h"
 #include "fs/unique_fd.h"
+#include "rootfs/file_job.h"
 
 namespace ocitools {
 
@@ -152,6 +153,10 @@ class TarStream {
         char extra;
         if (read(fd.get(), &extra, 1) > 0)
             throw ClosureError(quote(shown) + " grew while the image was written");
+        struct stat after {};
+        if (fstat(fd.get(), &after) != 0) throw SystemError("cannot stat", shown, errno);
+        if (!same_times(st, after))
+            throw ClosureError(quote(shown) + " was changed while the image was written");
     }
 
     // A Nix store path, whole: a directory tree, a file or a symlink.

@@ -28,6 +28,11 @@ void WriteStats::add(const WriteStats& other) {
         not_linked_example = other.not_linked_example;
 }
 
+bool same_times(const struct stat& a, const struct stat& b) {
+    return a.st_mtim.tv_sec == b.st_mtim.tv_sec && a.st_mtim.tv_nsec == b.st_mtim.tv_nsec &&
+           a.st_ctim.tv_sec == b.st_ctim.tv_sec && a.st_ctim.tv_nsec == b.st_ctim.tv_nsec;
+}
+
 // O_NONBLOCK: a source swapped for a FIFO since the closure saw it must not block the open (it
 // is then refused as not a regular file); reading a regular file ignores the flag.
 UniqueFd open_source(const std::string& source, struct stat& st) {
@@ -44,6 +49,12 @@ std::uint64_t copy_file_job(int dir, const std::string& name, int in, const stru
         openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) throw SystemError("cannot create", *job.dest, errno);
     copy_file_data(in, out.get(), st.st_size, st.st_blocks, *job.source, *job.dest);
+    // A file rewritten in place at the same size while it was copied would leave a mix of old
+    // and new blocks: its times say so (writing sets mtime and ctime; reading sets neither).
+    struct stat after {};
+    if (fstat(in, &after) != 0) throw SystemError("cannot stat", *job.source, errno);
+    if (!same_times(st, after))
+        throw ClosureError(quote(*job.source) + " was changed while it was copied");
     if (fchmod(out.get(), job.mode) != 0) throw SystemError("cannot set mode of", *job.dest, errno);
     const struct timespec times[2] = {job.mtime, job.mtime};
     if (futimens(out.get(), times) != 0) throw SystemError("cannot set times of", *job.dest, errno);

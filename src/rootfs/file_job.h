@@ -38,9 +38,14 @@ struct FileJob {
 // regular file.
 UniqueFd open_source(const std::string& source, struct stat& st);
 
+// Whether two fstat(2)s of one file show the same mtime and ctime: nothing wrote to it between
+// them (reading sets neither).
+bool same_times(const struct stat& a, const struct stat& b);
+
 // Copy the open regular file `in` (whose fstat is `st`) to a new file `name` in `dir` (which
 // names job.dest), with job's mode and times. O_EXCL: an existing name, even a symlink, is an
-// error. Returns the bytes copied.
+// error, and so is a source whose times moved while it was copied (rewritten in place, it
+// would give a mix of old and new blocks). Returns the bytes copied.
 std::uint64_t copy_file_job(int dir, const std::string& name, int in, const struct stat& st,
                             const FileJob& job);
 

@@ -7,6 +7,7 @@
 
 #include "plan/plan.h"
 #include "base/error.h"
+#include "rootfs/file_job.h"
 #include "rootfs/rootfs_writer.h"
 #include "test_support.h"
 #include "fs/unique_fd.h"
@@ -72,6 +73,34 @@ TEST(FileCopy, ASourceThatGrewOrShrankIsAnError) {
     UniqueFd in = open_in(dir / "ten"), out = open_out(dir / "c");
     copy_file_data(in.get(), out.get(), 10, dir / "ten", dir / "c");
     EXPECT_EQ(testing::read_text(dir / "c"), "0123456789");
+}
+
+// Rewritten in place at the same size between the open and the end of the copy: the copy would
+// mix old and new blocks, and the times tell.
+TEST(FileCopy, ASourceRewrittenInPlaceWhileCopiedIsAnError) {
+    ScratchDir dir;
+    testing::write_text(dir / "src", "old content");
+    UniqueFd out_dir(open(dir.path().c_str(), O_PATH | O_DIRECTORY));
+    const std::string source = (dir / "src").string(), dest = "/copy";
+    FileJob job{&source, &dest, nullptr, 0644, {}, 0};
+    struct stat st {};
+    UniqueFd in = open_source(source, st);
+    // The writer's copy begins; meanwhile someone writes the same number of bytes in place,
+    // a little later than the open (so the times differ even on a coarse clock).
+    struct timespec later = st.st_mtim;
+    later.tv_sec += 1;
+    {
+        UniqueFd w(open(source.c_str(), O_WRONLY));
+        ASSERT_EQ(pwrite(w.get(), "new content", 11, 0), 11);
+        const struct timespec times[2] = {later, later};
+        ASSERT_EQ(futimens(w.get(), times), 0);
+    }
+    EXPECT_ERROR_CONTAINS(copy_file_job(out_dir.get(), "copy", in.get(), st, job), ClosureError,
+                          source + " was changed while it was copied");
+    // Unchanged since the open: copied.
+    UniqueFd again = open_source(source, st);
+    EXPECT_EQ(copy_file_job(out_dir.get(), "copy2", again.get(), st, job), 11u);
+    EXPECT_EQ(testing::read_text(dir / "copy2"), "new content");
 }
 
 TEST(FileCopy, ProcFilesWithNoSizeAreRefusedNotTruncated) {
