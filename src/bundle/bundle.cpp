@@ -99,10 +99,21 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options, const 
     // shells' here-documents and python's tempfile need them. A mount covering one provides it.
     for (const char* dir : {"/tmp", "/var/tmp"})
         if (!covered_by_mount(dir, spec.mounts)) writer.make_directory_with_mode(dir, 01777);
-    for (const auto& m : spec.mounts) writer.make_mount_point(m.destination, source_is_file(m));
+    for (const auto& m : spec.mounts) {
+        try {
+            writer.make_mount_point(m.destination, source_is_file(m));
+        } catch (const ClosureError& e) {
+            throw SpecError("mount \"" + m.destination + "\" (a " +
+                            (source_is_file(m) ? "file" : "directory") + "): " + e.what());
+        }
+    }
     // The working directory must exist (runc does not create it, and cannot in a read-only
     // root); it resolves inside the rootfs like a mount destination.
-    if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
+    try {
+        if (config.process.cwd != "/") writer.make_mount_point(config.process.cwd, false);
+    } catch (const ClosureError& e) {
+        throw SpecError("key \"cwd\" (--cwd): " + std::string(e.what()));
+    }
     write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
 
     phase_done("config and /etc");

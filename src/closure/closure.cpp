@@ -286,6 +286,11 @@ class ClosureWalk {
 
     // Add what the file at `real_path` needs to run. Returns what it is.
     Kind analyse(const std::string& real_path, bool scripts, int depth) {
+        // A #! chain that comes back to a script on it never ends: the kernel gives up
+        // (ELOOP, binfmt_script's recursion limit), as `validate` says.
+        if (std::find(script_chain_.begin(), script_chain_.end(), real_path) != script_chain_.end())
+            throw ClosureError(quote(real_path) +
+                               ": too many nested #! interpreters (its #! chain comes back to it)");
         if (auto it = analysed_.find(real_path); it != analysed_.end()) return it->second;
         const FileTree::Head head = files_.inspect(real_path, kShebangMax);
         if (head.elf) {
@@ -314,7 +319,9 @@ class ClosureWalk {
         if (!files_.stat(interpreter))
             throw ClosureError("script " + quote(real_path) + ": its #! interpreter " +
                                quote(interpreter) + " does not exist");
+        script_chain_.push_back(real_path);
         add_program(interpreter, {"#! of ", real_path}, depth);
+        script_chain_.pop_back();
         if (shebang->env_program) {
             // env(1) looks NAME up on the container's PATH at run time, so that is where we
             // look for it on the host.
@@ -437,6 +444,7 @@ class ClosureWalk {
     LibrarySearch libraries_;
     std::string container_path_;
     std::unordered_map<std::string, Kind> analysed_;  // each file is read once
+    std::vector<std::string> script_chain_;  // the scripts whose #! interpreter is being added
     std::vector<std::string> owned_roots_;
     bool hinted_ = false;
 };

@@ -190,6 +190,19 @@ void RootfsWriter::make_mount_point(const std::string& path, bool as_file) {
                                        quote("/" + next) + " is a dangling symlink in the rootfs");
                 throw SystemError("cannot create mount point", "/" + next, errno);
             }
+        } else {
+            // What is there must be what the runtime mounts onto: directories on the way, and
+            // at the end a directory, or a file for a file's bind mount (runc refuses others).
+            struct stat st {};
+            if (fstat(existing.get(), &st) != 0)
+                throw SystemError("cannot stat mount point", "/" + next, errno);
+            const bool want_file = last && as_file;
+            if (S_ISDIR(st.st_mode) == want_file)
+                throw ClosureError(
+                    quote("/" + next) +
+                    (S_ISDIR(st.st_mode) ? " is a directory in the rootfs, where a file is needed"
+                                         : " is not a directory in the rootfs") +
+                    (i + 1 == parts.size() ? "" : ", on the way to " + quote(path)));
         }
         prefix = next;
     }

@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "fs/file_bytes.h"
+#include "fs/path.h"
 #include "spec/capabilities.h"
 #include "spec/platform.h"
 
@@ -289,14 +290,42 @@ ContainerSpec parse_spec_text(const std::string& text, const std::string& origin
     return parse_spec(doc, origin, reporter);
 }
 
+std::optional<std::string> mount_destination_problem(const std::string& destination) {
+    const CanonPath path(destination);
+    if (path == CanonPath::root())
+        return "a mount on / would hide the root filesystem (runc refuses it)";
+    static const std::set<std::string> kLxcfsFiles = {
+        "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+        "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo",
+        "/proc/net/dev", "/proc/sys/kernel/ns_last_pid"};
+    const CanonPath proc("/proc");
+    if ((path == proc || path.is_beneath(proc)) && kLxcfsFiles.count(path.str()) == 0)
+        return "runc refuses mounts on /proc and beneath it (but for the files lxcfs provides)";
+    return std::nullopt;
+}
+
 void check_spec(const ContainerSpec& spec) {
     if (spec.args.empty())
         throw SpecError("key \"args\": the command is empty (give it in the spec or after --)");
     if (spec.args[0].empty()) throw SpecError("key \"args\"[0]: the program name is empty");
+    // execve(2) takes C strings: a NUL would end the argument there.
+    for (size_t i = 0; i < spec.args.size(); ++i)
+        if (spec.args[i].find('\0') != std::string::npos)
+            throw SpecError("key \"args\"[" + std::to_string(i) +
+                            "]: holds a NUL byte, which no argument can carry");
     for (const auto& m : spec.mounts) {
         const std::string key = "mount \"" + m.destination + "\"";
         if (m.destination.empty() || m.destination[0] != '/')
             throw SpecError(key + ": destination must be an absolute path");
+        for (const std::string* text : {&m.destination, &m.source})
+            if (text->find('\0') != std::string::npos)
+                throw SpecError(key + ": holds a NUL byte, which mount(2) cannot carry");
+        for (const auto& option : m.options)
+            if (option.find('\0') != std::string::npos)
+                throw SpecError(key + ": option " + quote(option) +
+                                " holds a NUL byte, which mount(2) cannot carry");
+        if (auto problem = mount_destination_problem(m.destination))
+            throw SpecError(key + ": " + *problem);
         if (m.is_bind()) {
             if (m.source.empty() || m.source[0] != '/')
                 throw SpecError(key + ": bind source " + quote(m.source) +

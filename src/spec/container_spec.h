@@ -82,6 +82,11 @@ void add_bind_option(MountSpec& mount);
 // destinations, existing bind sources, unique destinations, the platform matching the host.
 void check_spec(const ContainerSpec& spec);
 
+// Why runc would refuse a mount at the absolute `destination`, or nullopt: "/" (it would hide
+// the root), and "/proc" or beneath it but for the files runc lets lxcfs provide
+// (libcontainer's checkProcMount). Shared with `ocitools validate`.
+std::optional<std::string> mount_destination_problem(const std::string& destination);
+
 // Set one "KEY=VALUE" environment entry, replacing an earlier one with the same KEY in place.
 // `key` names the flag or spec key in errors: an entry without '=' or with an empty KEY is a
 // SpecError (podman's `--env KEY` copying the host's value would make the bundle depend on the

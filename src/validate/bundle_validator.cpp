@@ -14,6 +14,7 @@
 #include "fs/path.h"
 #include "fs/real_disk.h"
 #include "roots/program_lookup.h"
+#include "spec/container_spec.h"
 #include "validate/startup_check.h"
 
 namespace ocitools {
@@ -74,6 +75,12 @@ class Checker {
                 problem("hostname: set without a new uts namespace");
         }
         if (rootfs_ && args0_) check_runnable(config);
+        if (rootfs_ && cwd_.starts_with("/")) {
+            // runc's chdir needs a directory there; a missing one it makes.
+            struct stat st {};
+            if (rootfs_->stat(cwd_, st) == 0 && !S_ISDIR(st.st_mode))
+                problem("process.cwd: " + cwd_ + " is not a directory in the rootfs");
+        }
         return problems_;
     }
 
@@ -124,9 +131,13 @@ class Checker {
         field(*p, "terminal", "process.", false, json::value_t::boolean, "a boolean");
         if (auto args = field(*p, "args", "process.", true, json::value_t::array, "a list")) {
             if (args->empty()) problem("process.args: must not be empty");
-            for (size_t i = 0; i < args->size(); ++i)
+            for (size_t i = 0; i < args->size(); ++i) {
                 if (!(*args)[i].is_string())
                     problem("process.args[" + std::to_string(i) + "]: must be a string");
+                else if ((*args)[i].get<std::string>().find('\0') != std::string::npos)
+                    problem("process.args[" + std::to_string(i) +
+                            "]: holds a NUL byte, which no argument can carry");
+            }
             if (!args->empty() && (*args)[0].is_string()) args0_ = (*args)[0].get<std::string>();
         }
         if (auto cwd = field(*p, "cwd", "process.", true, json::value_t::string, "a string")) {
@@ -161,14 +172,29 @@ class Checker {
                 problem("mounts[" + std::to_string(i) + "]: must be an object");
                 continue;
             }
-            if (auto d = field(m, "destination", where, true, json::value_t::string, "a string"))
-                if (!d->get<std::string>().starts_with("/"))
-                    problem(where + "destination: " + d->dump() + " is not absolute");
+            const json* d = field(m, "destination", where, true, json::value_t::string, "a string");
+            if (d && !d->get<std::string>().starts_with("/"))
+                problem(where + "destination: " + d->dump() + " is not absolute");
+            else if (d && !(m.contains("type") && m["type"] == "proc"))  // the runtime's /proc
+                if (auto why = mount_destination_problem(d->get<std::string>()))
+                    problem(where + "destination: " + d->dump() + ": " + *why);
             field(m, "type", where, false, json::value_t::string, "a string");
-            field(m, "source", where, false, json::value_t::string, "a string");
+            const json* source = field(m, "source", where, false, json::value_t::string, "a string");
+            bool bind = m.contains("type") && m["type"] == "bind";
             if (auto o = field(m, "options", where, false, json::value_t::array, "a list"))
-                for (const auto& opt : *o)
-                    if (!opt.is_string()) problem(where + "options: must hold strings");
+                for (const auto& opt : *o) {
+                    if (!opt.is_string()) {
+                        problem(where + "options: must hold strings");
+                        continue;
+                    }
+                    const std::string option = opt.get<std::string>();
+                    if (option.find('\0') != std::string::npos)
+                        problem(where + "options: " + opt.dump() +
+                                " holds a NUL byte, which mount(2) cannot carry");
+                    if (option == "bind" || option == "rbind") bind = true;
+                }
+            if (bind && d && source && rootfs_ && d->get<std::string>().starts_with("/"))
+                check_bind_types(where, source->get<std::string>(), d->get<std::string>());
         }
     }
 
@@ -196,6 +222,20 @@ class Checker {
             if (type == "uts") has_namespace_ = true;
             field(ns, "path", where, false, json::value_t::string, "a string");
         }
+    }
+
+    // A bind mount's destination, where the rootfs has it, must be of the source's kind: a
+    // directory for a directory, a non-directory for a file (runc refuses others).
+    void check_bind_types(const std::string& where, const std::string& source,
+                          const std::string& destination) {
+        struct stat host {}, inside {};
+        if (::stat(source.c_str(), &host) != 0) return;  // another machine's path, maybe
+        if (rootfs_->stat(destination, inside) != 0) return;  // runc makes it
+        if (S_ISDIR(host.st_mode) != S_ISDIR(inside.st_mode))
+            problem(where + "destination: " + destination + " is " +
+                    (S_ISDIR(inside.st_mode) ? "a directory" : "not a directory") +
+                    " in the rootfs, but the bind source " + source + " is " +
+                    (S_ISDIR(host.st_mode) ? "one" : "not one"));
     }
 
     // Why the file at `path` in the rootfs cannot be executed, or empty. The rootfs is seen the

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Hostile inputs, round two (issue 18): documents that are not regular files, or never end, are
 # refused before a byte is read (a spec, a bundle's config.json); --include of a FIFO, socket or
-# device is skipped without opening it; malformed or ambiguous JSON gets a message naming the
-# origin and the key.
+# device is skipped without opening it; bundles runc would refuse (a mount on / or /proc, a bind
+# of the wrong kind, a working directory that is a file, NUL bytes, a #! script running itself)
+# are refused at build time and by validate; malformed or ambiguous JSON gets a message naming
+# the origin and the key.
 source "$(dirname "$0")/lib.sh"
 mkdir -p "$WORK/out"
 
@@ -70,6 +72,56 @@ rm -rf "$WORK/out/inc"
 if [ -z "$DEV_NODE" ]; then
     fail "mknod is not permitted here: the device case was not tried"
 fi
+
+# Bundles that would build and validate but that runc refuses: each is refused at build time,
+# naming the key.
+B=(-- /bin/busybox true)
+expect_error "--cwd naming a regular file" 'key "cwd" (--cwd): /usr/bin/busybox is not a directory' \
+    "$OCITOOLS" build-container -o "$WORK/out/b" --cwd /usr/bin/busybox "${B[@]}"
+expect_error "a directory bind-mounted on a file" 'mount "/usr/bin/busybox" (a directory)' \
+    "$OCITOOLS" build-container -o "$WORK/out/b" -v "$WORK:/usr/bin/busybox" "${B[@]}"
+echo data >"$WORK/file"
+expect_error "a file bind-mounted on a directory" 'mount "/usr/bin" (a file): /usr/bin is a directory' \
+    "$OCITOOLS" build-container -o "$WORK/out/b" -v "$WORK/file:/usr/bin" "${B[@]}"
+for dest in / /.. /proc /proc/sys; do
+    expect_error "a mount on $dest" "mount \"$dest\": " \
+        "$OCITOOLS" build-container -o "$WORK/out/b" -v "$WORK:$dest" "${B[@]}"
+done
+expect_error "a NUL byte in an argument" 'key "args"[2]: holds a NUL byte' \
+    "$OCITOOLS" build-container -o "$WORK/out/b" --spec-json '{"args": ["/bin/busybox", "echo", "a\u0000b"]}'
+expect_error "a NUL byte in a mount option" "holds a NUL byte, which mount(2) cannot carry" \
+    "$OCITOOLS" build-container -o "$WORK/out/b" --spec-json \
+    '{"args": ["/bin/busybox", "true"], "mounts": {"/data": {"type": "tmpfs", "source": "tmpfs", "options": ["size=1m\u0000"]}}}'
+printf '#!%s\necho never\n' "$WORK/self.sh" >"$WORK/self.sh"
+chmod 755 "$WORK/self.sh"
+expect_error "a #! script that runs itself" "too many nested #! interpreters" \
+    "$OCITOOLS" build-container -o "$WORK/out/b" -- "$WORK/self.sh"
+
+# validate says the same of a bundle written by hand.
+"$OCITOOLS" build-container -o "$WORK/hand" -v "$WORK:/data" "${B[@]}"
+/usr/bin/python3 - "$WORK/hand/config.json" "$WORK" <<'PY'
+import json, sys
+path, work = sys.argv[1], sys.argv[2]
+c = json.load(open(path))
+c["process"]["args"].append("a\u0000b")
+c["process"]["cwd"] = "/usr/bin/busybox"
+c["mounts"].append({"destination": "/proc", "type": "bind", "source": work, "options": ["rbind"]})
+c["mounts"].append({"destination": "/", "type": "bind", "source": work, "options": ["rbind"]})
+c["mounts"].append({"destination": "/usr/bin/busybox", "type": "bind", "source": work,
+                    "options": ["rbind", "ro\u0000"]})
+json.dump(c, open(path, "w"))
+PY
+rc=0
+out=$("$OCITOOLS" validate "$WORK/hand") || rc=$?
+expect_eq "validate refuses the hand-written bundle" 1 "$rc"
+for needle in 'process.args[2]: holds a NUL byte' 'process.cwd: /usr/bin/busybox is not a directory' \
+    '"/proc": runc refuses mounts on /proc' '"/": a mount on / would hide' \
+    'holds a NUL byte, which mount(2) cannot carry' \
+    "/usr/bin/busybox is not a directory in the rootfs, but the bind source $WORK is one"; do
+    expect_contains "validate: $needle" "$needle" "$out"
+done
+check "validate does not flag the runtime's own /proc mount" \
+    bash -c "! printf '%s' \"\$1\" | grep -q 'mounts\[0\]'" _ "$out"
 
 # JSON that parses but cannot be meant, or cannot be a number.
 expect_error "a key given twice is refused, naming it" 'key "args" is given twice' \
