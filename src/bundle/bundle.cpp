@@ -113,37 +113,51 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options, const 
 
 }  // namespace
 
+bool check_output(const fs::path& output, bool force, bool directory) {
+    const char* what = directory ? "directory" : "file";
+    if (output.empty())
+        throw SpecError(std::string("no output ") + what + " given (-o " +
+                        (directory ? "DIR" : "FILE") + ")");
+    if (output.filename().empty() || output.filename() == "." || output.filename() == "..")
+        throw SpecError("output " + quote(output.string()) + ": must name a " + what +
+                        " to create");
+    struct stat st {};
+    const bool exists = lstat(output.c_str(), &st) == 0;
+    if (exists && !force)
+        throw SpecError("output " + quote(output.string()) +
+                        " already exists (use --force to replace it)");
+    if (exists && (directory ? !S_ISDIR(st.st_mode) : !S_ISREG(st.st_mode)))
+        throw SpecError("output " + quote(output.string()) + " exists and is not a " + what +
+                        "; not replacing it");
+    const fs::path parent = output.parent_path().empty() ? "." : output.parent_path();
+    if (stat(parent.c_str(), &st) != 0)
+        throw SystemError(std::string("output ") + what + "'s parent is unusable:", parent,
+                          errno);
+    return exists;
+}
+
+Closure resolve_closure(const ContainerSpec& spec, const BuildOptions& options,
+                        const Reporter& reporter, Roots& roots) {
+    roots = compute_roots(spec, options.host_search_path, StoreDir(options.closure.store_dir),
+                          reporter);
+    // The traced run never sees the output: the bundle of a previous build is not a file the
+    // command uses.
+    if (spec.trace)
+        add_traced_roots(roots, spec,
+                         {fs::absolute(options.output).lexically_normal().string()}, reporter);
+    Closure closure = compute_closure(roots, reporter, options.closure);
+    phase_done("closure");
+    return closure;
+}
+
 void build_bundle(const ContainerSpec& spec, const BuildOptions& options,
                   const Reporter& reporter) {
     check_spec(spec);
     const bool hardlink = use_hardlinks(spec, options.allow_writable_hardlinks, reporter);
-    const fs::path& output = options.output;
-    if (output.empty()) throw SpecError("no output directory given (-o DIR)");
-    if (output.filename().empty() || output.filename() == "." || output.filename() == "..")
-        throw SpecError("output " + quote(output.string()) + ": must name a directory to create");
-
     // Everything that can be checked before writing is checked first.
-    struct stat st {};
-    const bool exists = lstat(output.c_str(), &st) == 0;
-    if (exists && !options.force)
-        throw SpecError("output " + quote(output.string()) +
-                        " already exists (use --force to replace it)");
-    if (exists && !S_ISDIR(st.st_mode))
-        throw SpecError("output " + quote(output.string()) +
-                        " exists and is not a directory; not replacing it");
-    const fs::path parent = output.parent_path().empty() ? "." : output.parent_path();
-    if (stat(parent.c_str(), &st) != 0)
-        throw SystemError("output directory's parent is unusable:", parent, errno);
-
-    Roots roots = compute_roots(spec, options.host_search_path,
-                                StoreDir(options.closure.store_dir), reporter);
-    // The traced run never sees the output: the bundle of a previous build is not a file the
-    // command uses.
-    if (spec.trace)
-        add_traced_roots(roots, spec, {fs::absolute(output).lexically_normal().string()},
-                         reporter);
-    const Closure closure = compute_closure(roots, reporter, options.closure);
-    phase_done("closure");
+    const bool exists = check_output(options.output, options.force, true);
+    Roots roots;
+    const Closure closure = resolve_closure(spec, options, reporter, roots);
     write_bundle(spec, options, reporter, hardlink, exists, roots, closure);
 }
 

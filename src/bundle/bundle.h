@@ -30,6 +30,16 @@ struct BuildOptions {
     Progress* progress = nullptr;  // files and bytes written, when set
 };
 
+// The first steps of every build, shared by bundles and images (image/image.h).
+// Check the output path before anything is written: SpecError when it is empty or names no
+// entry ("."), exists without `force`, or exists as something else than a directory (a regular
+// file when `directory` is false); SystemError when its parent is unusable. Whether it exists.
+bool check_output(const std::filesystem::path& output, bool force, bool directory);
+// The roots of `spec` (with the files a traced run touched, when it asks for one, the output
+// never among them) and their closure.
+Closure resolve_closure(const ContainerSpec& spec, const BuildOptions& options,
+                        const Reporter& reporter, Roots& roots);
+
 // Check the spec, compute the closure, write the bundle. Throws Error; nothing is left at the
 // output path (nor in its parent) when it does.
 void build_bundle(const ContainerSpec& spec, const BuildOptions& options, const Reporter& reporter);

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdint>
 #include <cstdlib>
@@ -18,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "bundle/bundle.h"
+#include "image/image.h"
 #include "base/cancel.h"
 #include "closure/closure.h"
 #include "trace/traced_roots.h"
@@ -162,6 +164,29 @@ struct ProcessFlags {
     }
 };
 
+// Options of the container's root and mounts, shared by build-container and build-image (which
+// names each as something an image cannot carry).
+struct RootFlags {
+    bool readonly = false;
+    std::vector<std::string> mounts, volumes;
+
+    void add_to(CLI::App& app) {
+        app.add_flag("--readonly", readonly, "Make the root filesystem read-only");
+        app.add_option("--mount", mounts,
+                       "Add a mount: type=T,source=S,destination=D[,ro][,OPTION...] (type "
+                       "defaults to bind); repeatable")
+            ->allow_extra_args(false);
+        app.add_option("-v,--volume", volumes, "Add a bind mount: SOURCE:DEST[:ro]; repeatable")
+            ->allow_extra_args(false);
+    }
+
+    void apply(ContainerSpec& spec) const {
+        if (readonly) spec.readonly = true;
+        for (const auto& m : mounts) add_mount(spec.mounts, parse_mount_flag(m));
+        for (const auto& v : volumes) add_mount(spec.mounts, parse_volume_flag(v));
+    }
+};
+
 std::string host_path_env() {
     const char* path = std::getenv("PATH");
     return path ? path : "/usr/local/bin:/usr/bin:/bin";
@@ -178,7 +203,7 @@ int main(int argc, char** argv) {
     phase_start();
     CLI::App app{
         "ocitools: turn a command into a self-contained OCI runtime bundle "
-        "(config.json + rootfs/) that runc, crun or youki can run."};
+        "(config.json + rootfs/) that runc, crun or youki can run, or an OCI image."};
     app.set_version_flag("--version", std::string("ocitools ") + OCITOOLS_VERSION);
     app.require_subcommand(1);
 
@@ -189,18 +214,10 @@ int main(int argc, char** argv) {
     RequestFlags build_flags;
     std::string output;
     bool force = false;
-    bool readonly = false;
-    std::vector<std::string> mount_flags, volume_flags;
+    RootFlags root_flags;
     build->add_option("-o,--output", output, "Bundle directory to create")->required();
     build_flags.add_to(*build);
-    build->add_flag("--readonly", readonly, "Make the root filesystem read-only");
-    build
-        ->add_option("--mount", mount_flags,
-                     "Add a mount: type=T,source=S,destination=D[,ro][,OPTION...] (type defaults "
-                     "to bind); repeatable")
-        ->allow_extra_args(false);
-    build->add_option("-v,--volume", volume_flags, "Add a bind mount: SOURCE:DEST[:ro]; repeatable")
-        ->allow_extra_args(false);
+    root_flags.add_to(*build);
     build->add_flag("--force", force, "Replace DIR if it exists");
     std::string link;
     build
@@ -215,6 +232,51 @@ int main(int argc, char** argv) {
                       "Copying threads (default: one per core, at most 8)");
     ProcessFlags process_flags;
     process_flags.add_to(*build);
+
+    // build-image
+    auto* image = app.add_subcommand(
+        "build-image",
+        "Build an OCI image for a command: ocitools build-image -o PATH [options] -- ARG...");
+    RequestFlags image_flags;
+    RootFlags image_root_flags;
+    ProcessFlags image_process_flags;
+    std::string image_output, image_format = "oci", compression = "gzip";
+    bool image_force = false, entrypoint = false;
+    std::vector<std::string> tags, labels, ports;
+    unsigned max_layers = 32, image_jobs = 0;
+    image
+        ->add_option("-o,--output", image_output,
+                     "Image to create: a directory (oci), or a file or - for standard output "
+                     "(docker-archive)")
+        ->required();
+    image->add_option("--format", image_format,
+                      "oci: an OCI image layout directory (default); docker-archive: one tar "
+                      "for docker load and podman load")
+        ->check(CLI::IsMember({"oci", "docker-archive"}));
+    image->add_option("--tag", tags,
+                      "Name the image NAME[:TAG] (the layout's ref name as typed; the archive's "
+                      "RepoTags with :latest when no tag); repeatable")
+        ->allow_extra_args(false);
+    image->add_option("--max-layers", max_layers,
+                      "At most N layers (default 32; 1: a single layer): one per Debian package "
+                      "or Nix store path, the most needed first, the rest with the loose files "
+                      "in the last")
+        ->check(CLI::Range(1u, 1000u));
+    image->add_option("--compression", compression, "Layer compression: gzip (default), zstd, none")
+        ->check(CLI::IsMember({"gzip", "zstd", "none"}));
+    image->add_flag("--entrypoint", entrypoint,
+                    "Make the command the image's Entrypoint (arguments given to podman run are "
+                    "appended) instead of its Cmd (which they replace)");
+    image->add_option("--label", labels, "Add an image label KEY=VALUE; repeatable")
+        ->allow_extra_args(false);
+    image->add_option("--port", ports, "Expose a port: N[/tcp|/udp|/sctp]; repeatable")
+        ->allow_extra_args(false);
+    image->add_flag("--force", image_force, "Replace PATH if it exists");
+    image->add_option("-j,--jobs", image_jobs,
+                      "Layers written at once (default: one per core, at most 8)");
+    image_flags.add_to(*image);
+    image_root_flags.add_to(*image);
+    image_process_flags.add_to(*image);
 
     // closure
     auto* closure_cmd = app.add_subcommand(
@@ -261,9 +323,7 @@ int main(int argc, char** argv) {
     try {
         if (*build) {
             ContainerSpec spec = build_flags.spec(reporter);
-            if (readonly) spec.readonly = true;
-            for (const auto& m : mount_flags) add_mount(spec.mounts, parse_mount_flag(m));
-            for (const auto& v : volume_flags) add_mount(spec.mounts, parse_volume_flag(v));
+            root_flags.apply(spec);
             process_flags.apply(*build, spec);
             BuildOptions options{output, force, host_path_env()};
             options.closure = build_flags.closure_options();
@@ -277,6 +337,27 @@ int main(int argc, char** argv) {
             options.progress = &progress;
             phase_done("arguments");
             build_bundle(spec, options, reporter);
+        } else if (*image) {
+            ContainerSpec spec = image_flags.spec(reporter);
+            image_root_flags.apply(spec);
+            image_process_flags.apply(*image, spec);
+            ImageOptions options;
+            options.build = BuildOptions{image_output, image_force, host_path_env()};
+            options.build.closure = image_flags.closure_options();
+            options.build.jobs = image_jobs;
+            options.format = parse_image_format(image_format, "--format");
+            options.tags = tags;
+            options.max_layers = max_layers;
+            options.compression = parse_compression(compression, "--compression");
+            options.entrypoint = entrypoint;
+            for (const auto& label : labels) options.labels.insert(parse_label(label, "--label"));
+            for (const auto& port : ports) options.ports.push_back(parse_port(port, "--port"));
+            std::sort(options.ports.begin(), options.ports.end());
+            options.ports.erase(std::unique(options.ports.begin(), options.ports.end()),
+                                options.ports.end());
+            options.source_date_epoch = source_date_epoch_from_environment();
+            phase_done("arguments");
+            build_image(spec, options, reporter);
         } else if (*closure_cmd) {
             const ContainerSpec spec = closure_flags.spec(reporter);
             check_spec(spec);

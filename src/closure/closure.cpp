@@ -94,8 +94,9 @@ class ClosureWalk {
         if (store_roots_.empty()) return;
         const NixClosure nix = nix_closure(store_, options_.state_dir, options_.nix_references,
                                            {store_roots_.begin(), store_roots_.end()}, reporter_,
-                                           reasons_.enabled());
+                                           reasons_.enabled(), options_.groups);
         closure_.nix_references = nix.used;
+        if (options_.groups) closure_.groups.add_store_paths(nix.graph);
         for (const auto& path : nix.paths) {
             struct stat st {};
             if (const int error = disk_.lstat(path.path(), st); error != 0) {
@@ -215,6 +216,7 @@ class ClosureWalk {
                 "package " + m.package + ": " + std::to_string(m.paths.size()) +
                 " listed path(s) are not on disk (changed after install?), left out: " + shown);
         }
+        if (options_.groups) closure_.groups.add_packages(closure_.plan, packages, installed, db);
     }
 
     // A root given by the user: the program, an argument file, an --include path, a file a

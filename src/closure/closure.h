@@ -20,6 +20,7 @@
 #include "closure/debian/file_selection.h"
 #include "closure/debian/installed_files.h"
 #include "closure/debian/package_closure.h"
+#include "closure/groups.h"
 #include "fs/real_disk.h"
 #include "plan/plan.h"
 #include "base/reporter.h"
@@ -41,6 +42,8 @@ struct ClosureOptions {
 
     // Record Closure::why (`ocitools closure --why`).
     bool why = false;
+    // Record Closure::groups (build-image's layers).
+    bool groups = false;
 
     // The defaults, with NIX_STORE_DIR, NIX_STATE_DIR and DPKG_ADMINDIR taken from the
     // environment when set and not empty (the variables Nix and dpkg themselves read).
@@ -58,6 +61,8 @@ struct Closure {
     // reason it entered ("root", "include", "DT_NEEDED of /usr/bin/git", "symlink on the way
     // to /bin/sh", "directory holding /usr/bin/git", "file of package git (named)", ...).
     std::map<std::string, std::string> why;
+    // With ClosureOptions::groups: the package or store path each path came with.
+    ClosureGroups groups;
 };
 
 // The closure of `roots`. `#!/usr/bin/env NAME` finds NAME on roots.path, the container's PATH.

@@ -29,9 +29,10 @@ const char* to_string(NixReferences references) {
 
 NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                        NixReferences references, const std::vector<StorePath>& roots,
-                       const Reporter& reporter, bool referrers) {
+                       const Reporter& reporter, bool referrers, bool graph) {
     NixClosure out;
     auto* first_referrers = referrers ? &out.referrers : nullptr;
+    auto* references_graph = graph ? &out.graph : nullptr;
     if (references != NixReferences::Scan) {
         std::optional<NixDatabase> db;
         try {
@@ -43,18 +44,19 @@ NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                                                " does not list " + quote(root.path()) +
                                                " as valid");
             }
-            out.paths = db->closure(roots, first_referrers);
+            out.paths = db->closure(roots, first_referrers, references_graph);
             out.used = NixReferences::Db;
             return out;
         } catch (const NixDatabaseError& e) {
             if (references == NixReferences::Db) throw;
             out.referrers.clear();
+            out.graph.clear();
             reporter.note(std::string(e.what()) + ": finding the references of the store paths " +
                           "by scanning them");
         }
     }
     StoreScan scan(store);
-    out.paths = scan.closure(roots, first_referrers);
+    out.paths = scan.closure(roots, first_referrers, references_graph);
     out.used = NixReferences::Scan;
     return out;
 }

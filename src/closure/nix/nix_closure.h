@@ -30,6 +30,8 @@ struct NixClosure {
     // With `referrers` asked: each path that is not a root, with the first path found to
     // refer to it (breadth first from the roots for the database, as the scan meets them).
     std::map<StorePath, StorePath> referrers;
+    // With `graph` asked: every path's references (StoreGraph).
+    StoreGraph graph;
 };
 
 // The closure of `roots` in `store`, with the database of `state_dir` (its db/db.sqlite).
@@ -38,6 +40,6 @@ struct NixClosure {
 // that cannot be used is reported as a note, and the store is scanned.
 NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,
                        NixReferences references, const std::vector<StorePath>& roots,
-                       const Reporter& reporter, bool referrers = false);
+                       const Reporter& reporter, bool referrers = false, bool graph = false);
 
 }  // namespace ocitools

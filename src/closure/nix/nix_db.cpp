@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -115,7 +116,8 @@ bool NixDatabase::is_valid(const StorePath& path) {
 }
 
 std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots,
-                                            std::map<StorePath, StorePath>* referrers) {
+                                            std::map<StorePath, StorePath>* referrers,
+                                            StoreGraph* graph) {
     std::set<StorePath> paths;
     exec("BEGIN");  // one read transaction: one snapshot for every root
     try {
@@ -144,7 +146,7 @@ std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots,
             if (rc != SQLITE_DONE) fail("cannot read");
             sqlite3_reset(s);
         }
-        if (referrers) find_referrers(roots, *referrers);
+        if (referrers || graph) find_referrers(roots, referrers, graph);
     } catch (...) {
         sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
         throw;
@@ -154,7 +156,8 @@ std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots,
 }
 
 void NixDatabase::find_referrers(const std::vector<StorePath>& roots,
-                                 std::map<StorePath, StorePath>& referrers) {
+                                 std::map<StorePath, StorePath>* referrers,
+                                 StoreGraph* graph) {
     if (!references_) references_ = prepare(kReferencesSql);
     sqlite3_stmt* s = references_.get();
     std::set<StorePath> seen(roots.begin(), roots.end());
@@ -170,12 +173,18 @@ void NixDatabase::find_referrers(const std::vector<StorePath>& roots,
             const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
             auto ref = store_.store_path_of(
                 std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(s, 0))));
-            if (!ref || !seen.insert(*ref).second) continue;  // closure() has checked them
-            referrers.emplace(*ref, path);
+            if (!ref || *ref == path) continue;  // closure() has checked them
+            if (graph) (*graph)[path].push_back(*ref);
+            if (!seen.insert(*ref).second) continue;
+            if (referrers) referrers->emplace(*ref, path);
             queue.push_back(std::move(*ref));
         }
         if (rc != SQLITE_DONE) fail("cannot read");
         sqlite3_reset(s);
+        if (graph) {
+            auto& refs = (*graph)[path];
+            std::sort(refs.begin(), refs.end());
+        }
     }
 }
 

@@ -46,9 +46,11 @@ class NixDatabase {
 
     // The roots and every path they reference, transitively, sorted: `nix-store -qR`. Throws
     // NixDatabaseError naming a root the database does not list as valid. When `referrers` is
-    // given, each path that is not a root gets its first referrer, breadth first from the roots.
+    // given, each path that is not a root gets its first referrer, breadth first from the roots;
+    // `graph`, when given, gets every path's references.
     std::vector<StorePath> closure(const std::vector<StorePath>& roots,
-                                   std::map<StorePath, StorePath>* referrers = nullptr);
+                                   std::map<StorePath, StorePath>* referrers = nullptr,
+                                   StoreGraph* graph = nullptr);
 
   private:
     struct StatementDeleter {
@@ -57,7 +59,7 @@ class NixDatabase {
     using Statement = std::unique_ptr<sqlite3_stmt, StatementDeleter>;
 
     void find_referrers(const std::vector<StorePath>& roots,
-                        std::map<StorePath, StorePath>& referrers);
+                        std::map<StorePath, StorePath>* referrers, StoreGraph* graph);
     Statement prepare(const char* sql);
     void exec(const char* sql);
     [[noreturn]] void fail(const std::string& doing);

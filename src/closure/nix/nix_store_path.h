@@ -6,6 +6,7 @@
 
 #include <compare>
 #include <optional>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,5 +65,9 @@ class StoreDir {
   private:
     std::string dir_;
 };
+
+// A closure's reference graph: each store path with the store paths it refers to, itself
+// excluded, sorted.
+using StoreGraph = std::map<StorePath, std::vector<StorePath>>;
 
 }  // namespace ocitools

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <memory>
 #include <set>
@@ -134,7 +135,8 @@ std::vector<StorePath> StoreScan::references(const StorePath& root) {
 }
 
 std::vector<StorePath> StoreScan::closure(const std::vector<StorePath>& roots,
-                                          std::map<StorePath, StorePath>* referrers) {
+                                          std::map<StorePath, StorePath>* referrers,
+                                          StoreGraph* graph) {
     std::set<StorePath> seen;
     std::vector<StorePath> todo;
     for (const auto& root : roots) {
@@ -146,7 +148,12 @@ std::vector<StorePath> StoreScan::closure(const std::vector<StorePath>& roots,
     while (!todo.empty()) {
         const StorePath path = std::move(todo.back());
         todo.pop_back();
-        for (auto& ref : references(path)) {
+        std::vector<StorePath> refs = references(path);
+        if (graph) {
+            auto& sorted = (*graph)[path] = refs;
+            std::sort(sorted.begin(), sorted.end());
+        }
+        for (auto& ref : refs) {
             if (!seen.insert(ref).second) continue;
             if (referrers) referrers->emplace(ref, path);
             todo.push_back(std::move(ref));

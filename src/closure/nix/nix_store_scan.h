@@ -29,9 +29,11 @@ class StoreScan {
 
     // `roots` and everything they refer to, transitively (what `nix-store -qR` lists), sorted.
     // Throws ClosureError naming a root that is not in the store. When `referrers` is given,
-    // each path that is not a root gets the path whose scan found it first.
+    // each path that is not a root gets the path whose scan found it first; `graph`, when
+    // given, gets every path's references.
     std::vector<StorePath> closure(const std::vector<StorePath>& roots,
-                                   std::map<StorePath, StorePath>* referrers = nullptr);
+                                   std::map<StorePath, StorePath>* referrers = nullptr,
+                                   StoreGraph* graph = nullptr);
 
     size_t candidate_count() const { return by_hash_.size(); }
 
