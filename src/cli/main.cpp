@@ -39,7 +39,7 @@ constexpr int kExitUsage = 2;
 
 // Options shared by build-container and closure: what to put in the container.
 struct RequestFlags {
-    std::string spec_file;
+    std::string spec_file, spec_json;
     std::vector<std::string> include;
     std::vector<std::string> packages;
     std::string closure_mode = "elf";
@@ -58,6 +58,10 @@ struct RequestFlags {
             "JSON spec (keys: args, mounts, readonly, include, packages, env, cwd, user, "
             "hostname, terminal, rootless, capAdd, capDrop, link, trace, traceTimeout, "
             "traceNetwork, os, arch)");
+        app.add_option("--spec-json", spec_json,
+                       "The spec document itself, instead of a file (as the Nix functions of "
+                       "nix/default.nix pass it)")
+            ->excludes("--spec");
         app.add_option("--include", include,
                        "Host path to copy into the rootfs (a directory recursively); repeatable")
             ->allow_extra_args(false);
@@ -112,6 +116,7 @@ struct RequestFlags {
                           "computed afresh");
         ContainerSpec spec;
         if (!spec_file.empty()) spec = load_spec_file(spec_file, reporter);
+        if (!spec_json.empty()) spec = parse_spec_text(spec_json, "--spec-json", reporter);
         if (!command.empty()) spec.args = command;
         spec.include.insert(spec.include.end(), include.begin(), include.end());
         spec.packages.insert(spec.packages.end(), packages.begin(), packages.end());

@@ -1,9 +1,12 @@
 #include "image/blob_sink.h"
 
-#include <zlib.h>
+#include <libdeflate.h>
 #include <zstd.h>
 
+#include <algorithm>
 #include <array>
+#include <mutex>
+#include <vector>
 #include <stdexcept>
 
 #include "base/error.h"
@@ -15,6 +18,7 @@ namespace {
 
 constexpr size_t kOutChunk = 256 << 10;  // compressed bytes written at a time
 constexpr size_t kBuffer = 64 << 10;     // compressor output per call
+constexpr size_t kGzipChunk = 1 << 20;   // tar bytes per gzip member
 
 }  // namespace
 
@@ -68,18 +72,6 @@ std::string Sha256::of(std::string_view data) {
     return hash.digest();
 }
 
-// RFC 1952 gzip through zlib: its own header has no name and a zero time (no deflateSetHeader),
-// so equal tars give equal blobs.
-struct BlobSink::Gzip {
-    z_stream z{};
-    Gzip() {
-        // Level 6 (gzip's default); windowBits 15 + 16: a gzip wrapper instead of zlib's.
-        if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-            throw std::runtime_error("zlib: cannot start a gzip stream");
-    }
-    ~Gzip() { deflateEnd(&z); }
-};
-
 struct BlobSink::Zstd {
     ZSTD_CCtx* ctx = ZSTD_createCCtx();
     Zstd() {
@@ -88,17 +80,28 @@ struct BlobSink::Zstd {
         ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, 3);
         ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
     }
+    void workers(unsigned threads) {
+        // At least one: libzstd's output with workers differs from its output without, and is
+        // the same for any number of them.
+        ZSTD_CCtx_setParameter(ctx, ZSTD_c_nbWorkers, static_cast<int>(std::max(1u, threads)));
+    }
     ~Zstd() { ZSTD_freeCCtx(ctx); }
 };
 
-BlobSink::BlobSink(int fd, Compression compression, std::filesystem::path shown)
-    : fd_(fd), compression_(compression), shown_(std::move(shown)) {
-    if (compression_ == Compression::Gzip) gzip_ = std::make_unique<Gzip>();
-    if (compression_ == Compression::Zstd) zstd_ = std::make_unique<Zstd>();
+BlobSink::BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads)
+    : fd_(fd), compression_(compression), shown_(std::move(shown)), threads_(std::max(1u, threads)) {
+    if (compression_ == Compression::Zstd) {
+        zstd_ = std::make_unique<Zstd>();
+        zstd_->workers(threads_);
+    }
     out_.reserve(kOutChunk * 2);
 }
 
-BlobSink::~BlobSink() = default;
+// Chunks still in flight (after an error) are waited for: their threads use nothing of this.
+BlobSink::~BlobSink() {
+    for (auto& member : in_flight_)
+        if (member.valid()) member.wait();
+}
 
 void BlobSink::emit(std::string_view compressed) {
     if (compressed.empty()) return;
@@ -111,19 +114,96 @@ void BlobSink::emit(std::string_view compressed) {
     }
 }
 
-void BlobSink::deflate_chunk(std::string_view data, bool last) {
-    z_stream& z = gzip_->z;
-    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-    z.avail_in = static_cast<uInt>(data.size());
-    std::array<char, kBuffer> buffer;
-    int rc;
-    do {
-        z.next_out = reinterpret_cast<Bytef*>(buffer.data());
-        z.avail_out = static_cast<uInt>(buffer.size());
-        rc = deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
-        if (rc == Z_STREAM_ERROR) throw std::runtime_error("zlib: deflate failed");
-        emit({buffer.data(), buffer.size() - z.avail_out});
-    } while (z.avail_out == 0 || (last && rc != Z_STREAM_END));
+namespace {
+
+// libdeflate compressors at gzip's default level (6) with their output buffers, kept for the
+// next chunk: making one costs more than compressing a small chunk (its tables, zeroed).
+class CompressorPool {
+  public:
+    struct Compressor {
+        libdeflate_compressor* compressor;
+        std::unique_ptr<char[]> out;  // libdeflate_gzip_compress_bound of a whole chunk
+        size_t capacity;
+    };
+
+    std::unique_ptr<Compressor> take() {
+        {
+            std::lock_guard lock(mutex_);
+            if (!free_.empty()) {
+                auto c = std::move(free_.back());
+                free_.pop_back();
+                return c;
+            }
+        }
+        libdeflate_compressor* compressor = libdeflate_alloc_compressor(6);
+        if (!compressor) throw std::runtime_error("libdeflate: out of memory");
+        const size_t capacity = libdeflate_gzip_compress_bound(compressor, kGzipChunk);
+        return std::unique_ptr<Compressor>(
+            new Compressor{compressor, std::unique_ptr<char[]>(new char[capacity]), capacity});
+    }
+
+    void give_back(std::unique_ptr<Compressor> c) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(c));
+    }
+
+    ~CompressorPool() {
+        for (auto& c : free_) libdeflate_free_compressor(c->compressor);
+    }
+
+  private:
+    std::mutex mutex_;
+    std::vector<std::unique_ptr<Compressor>> free_;
+};
+
+CompressorPool& compressors() {
+    static CompressorPool pool;
+    return pool;
+}
+
+// One gzip member of `data` (at most kGzipChunk bytes). libdeflate writes no name and a zero
+// time.
+std::string gzip_member(const std::string& data) {
+    auto c = compressors().take();
+    const size_t n = libdeflate_gzip_compress(c->compressor, data.data(), data.size(),
+                                              c->out.get(), c->capacity);
+    std::string out(c->out.get(), n);
+    compressors().give_back(std::move(c));
+    if (n == 0) throw std::runtime_error("libdeflate: gzip compression failed");
+    return out;
+}
+
+}  // namespace
+
+void BlobSink::gzip_data(std::string_view data) {
+    while (!data.empty()) {
+        const size_t take = std::min(data.size(), kGzipChunk - chunk_.size());
+        chunk_.append(data.substr(0, take));
+        data.remove_prefix(take);
+        if (chunk_.size() == kGzipChunk) gzip_launch();
+    }
+}
+
+void BlobSink::gzip_launch() {
+    if (in_flight_.size() >= threads_) gzip_collect_oldest();
+    std::string chunk;
+    chunk.swap(chunk_);
+    chunk_.reserve(kGzipChunk);
+    if (threads_ == 1) {
+        std::promise<std::string> done;
+        done.set_value(gzip_member(chunk));
+        in_flight_.push_back(done.get_future());
+        return;
+    }
+    in_flight_.push_back(std::async(std::launch::async, [chunk = std::move(chunk)] {
+        return gzip_member(chunk);
+    }));
+}
+
+void BlobSink::gzip_collect_oldest() {
+    std::future<std::string> member = std::move(in_flight_.front());
+    in_flight_.pop_front();
+    emit(member.get());
 }
 
 void BlobSink::zstd_chunk(std::string_view data, bool last) {
@@ -142,29 +222,23 @@ void BlobSink::zstd_chunk(std::string_view data, bool last) {
 
 void BlobSink::write(std::string_view data) {
     tar_hash_.update(data);
-    // zlib takes at most 4 GiB at a time (uInt).
-    constexpr size_t kMaxIn = 1u << 30;
-    while (!data.empty()) {
-        const std::string_view chunk = data.substr(0, kMaxIn);
-        data.remove_prefix(chunk.size());
-        switch (compression_) {
-            case Compression::Gzip:
-                deflate_chunk(chunk, false);
-                break;
-            case Compression::Zstd:
-                zstd_chunk(chunk, false);
-                break;
-            case Compression::None:
-                emit(chunk);
-                break;
-        }
+    switch (compression_) {
+        case Compression::Gzip:
+            return gzip_data(data);
+        case Compression::Zstd:
+            return zstd_chunk(data, false);
+        case Compression::None:
+            return emit(data);
     }
 }
 
 void BlobSink::finish() {
     if (finished_) return;
     finished_ = true;
-    if (compression_ == Compression::Gzip) deflate_chunk({}, true);
+    if (compression_ == Compression::Gzip) {
+        if (!chunk_.empty() || size_ == 0) gzip_launch();
+        while (!in_flight_.empty()) gzip_collect_oldest();
+    }
     if (compression_ == Compression::Zstd) zstd_chunk({}, true);
     write_all(fd_, out_, shown_);
     out_.clear();

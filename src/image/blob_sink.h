@@ -1,12 +1,20 @@
 // BlobSink: one pass over a layer's tar stream. The bytes are hashed as they come (the layer's
 // diff_id), compressed, and the compressed bytes hashed (its digest) and written out, so the
 // tar never exists whole, in memory or on disk.
+//
+// gzip: every 1 MiB of tar is one gzip member (RFC 1952 2.2: a gzip file is a series of
+// members, and every gzip reader, Go's included, reads them all), compressed by libdeflate on
+// threads of its own, a few chunks ahead, and written in order. The chunks depend only on the
+// tar's bytes, so the blob is the same whatever the number of threads. zstd: libzstd's own
+// workers, whose output is the same for any number of them.
 #pragma once
 
 #include <openssl/evp.h>
 
 #include <cstdint>
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -41,8 +49,9 @@ class Sha256 {
 
 class BlobSink {
   public:
-    // Compressed bytes go to `fd` (borrowed), named `shown` in errors.
-    BlobSink(int fd, Compression compression, std::filesystem::path shown);
+    // Compressed bytes go to `fd` (borrowed), named `shown` in errors; `threads` compress at
+    // once (at least 1).
+    BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads = 1);
     ~BlobSink();
     BlobSink(const BlobSink&) = delete;
     BlobSink& operator=(const BlobSink&) = delete;
@@ -57,17 +66,20 @@ class BlobSink {
 
   private:
     void emit(std::string_view compressed);
-    void deflate_chunk(std::string_view data, bool last);
+    void gzip_data(std::string_view data);
+    void gzip_launch();         // compress the chunk filled so far
+    void gzip_collect_oldest();  // wait for the oldest chunk in flight and write it
     void zstd_chunk(std::string_view data, bool last);
 
     const int fd_;
     const Compression compression_;
     const std::filesystem::path shown_;
     Sha256 tar_hash_, blob_hash_;
-    std::string out_;  // compressed bytes not yet written
-    struct Gzip;
+    const unsigned threads_;
+    std::string out_;    // compressed bytes not yet written
+    std::string chunk_;  // gzip: tar bytes of the chunk being filled
+    std::deque<std::future<std::string>> in_flight_;  // gzip: members being compressed, in order
     struct Zstd;
-    std::unique_ptr<Gzip> gzip_;
     std::unique_ptr<Zstd> zstd_;
     std::string diff_id_, digest_;
     std::uint64_t size_ = 0;

@@ -248,7 +248,8 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     UniqueFd blobs(open(blobs_shown.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!blobs) throw SystemError("cannot open", blobs_shown, errno);
 
-    const LayerSettings settings{options.compression, options.source_date_epoch, &files.generated};
+    const LayerSettings settings{options.compression, worker_threads(options.build.jobs),
+                                 options.source_date_epoch, &files.generated};
     const std::vector<LayerBlob> written =
         write_layers(layers, blobs.get(), blobs_shown, settings, options.build.jobs);
     phase_done("layers");

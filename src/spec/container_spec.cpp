@@ -253,7 +253,11 @@ ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& 
     std::stringstream buffer;
     buffer << in.rdbuf();
     if (in.bad()) throw SystemError("cannot read spec", path, errno);
-    const std::string text = buffer.str();
+    return parse_spec_text(buffer.str(), path.string(), reporter);
+}
+
+ContainerSpec parse_spec_text(const std::string& text, const std::string& origin,
+                              const Reporter& reporter) {
     json doc;
     try {
         doc = json::parse(text);
@@ -263,10 +267,9 @@ ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& 
         std::string cause = e.what();
         if (auto colon = cause.find(": "); colon != std::string::npos)
             cause = cause.substr(colon + 2);
-        throw SpecError(path.string() + ":" + position_of(text, e.byte) +
-                        ": malformed JSON: " + cause);
+        throw SpecError(origin + ":" + position_of(text, e.byte) + ": malformed JSON: " + cause);
     }
-    return parse_spec(doc, path.string(), reporter);
+    return parse_spec(doc, origin, reporter);
 }
 
 void check_spec(const ContainerSpec& spec) {

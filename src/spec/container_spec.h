@@ -67,6 +67,9 @@ ContainerSpec parse_spec(const nlohmann::json& doc, const std::string& origin,
 
 // Read and parse a spec file; malformed JSON is reported with the file, line and column.
 ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& reporter);
+// Parse a spec document given as text; `origin` names it in errors ("--spec-json").
+ContainerSpec parse_spec_text(const std::string& text, const std::string& origin,
+                              const Reporter& reporter);
 
 // Parse the `destination -> {type, source, options}` form of one mount (also used by flags).
 MountSpec parse_mount(const std::string& destination, const nlohmann::json& value,
