@@ -45,7 +45,8 @@ void TempDir::publish(const fs::path& output, bool replace) {
                   static_cast<unsigned>(flags)) != 0) {
         if (errno == EEXIST)
             throw SpecError("output " + quote(output.string()) +
-                            " appeared while building (use --force to replace it)");
+                            " was created by something else while this build ran (another "
+                            "build?); not replacing it");
         throw SystemError("cannot move the bundle into place at", output, errno);
     }
     if (!replace) path_.clear();  // else path_ now holds the old output, removed with this

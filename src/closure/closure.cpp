@@ -240,6 +240,13 @@ class ClosureWalk {
                            ": the runtime mounts " + std::string(resolved.runtime_mount));
             return;
         }
+        // A FIFO, socket or device is skipped (HostPaths said so) and never opened: opening a
+        // device can act (a watchdog arms), a FIFO blocks.
+        if (!S_ISREG(resolved.st.st_mode) && !S_ISDIR(resolved.st.st_mode)) {
+            if (is_program)
+                throw ClosureError("program " + quote(path) + " is not a regular file");
+            return;
+        }
         if (is_program) {
             if (analyse(resolved.real_path, /*scripts=*/true, 0) == Kind::Other)
                 throw ClosureError("program " + quote(path) +

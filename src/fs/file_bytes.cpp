@@ -5,7 +5,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <string>
 #include <utility>
 
 #include "base/error.h"
@@ -20,6 +22,36 @@ UniqueFd open_for_reading(const std::filesystem::path& path) {
 }  // namespace
 
 FileBytes::FileBytes(const std::filesystem::path& path) : FileBytes(open_for_reading(path), path) {}
+
+std::string read_regular_file(const std::filesystem::path& path, std::size_t limit,
+                              const char* what) {
+    const UniqueFd fd = open_for_reading(path);
+    if (!fd) throw SystemError("cannot open", path, errno);
+    struct stat st {};
+    if (::fstat(fd.get(), &st) != 0) throw SystemError("cannot stat", path, errno);
+    if (!S_ISREG(st.st_mode)) throw FormatError(quote(path.native()) + ": not a regular file");
+    auto too_large = [&] {
+        return FormatError(quote(path.native()) + ": larger than " + std::to_string(limit) +
+                           " bytes, the limit for " + what);
+    };
+    if (static_cast<std::size_t>(std::max<off_t>(st.st_size, 0)) > limit) throw too_large();
+    std::string text(std::min(limit, static_cast<std::size_t>(st.st_size)) + 1, '\0');
+    std::size_t done = 0;
+    for (;;) {
+        if (done == text.size()) {  // it grew meanwhile
+            if (text.size() > limit) throw too_large();
+            text.resize(std::min(limit + 1, text.size() * 2));
+        }
+        const ssize_t n = ::read(fd.get(), text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) throw SystemError("cannot read", path, errno);
+        if (n == 0) break;
+        done += static_cast<std::size_t>(n);
+    }
+    if (done > limit) throw too_large();
+    text.resize(done);
+    return text;
+}
 
 std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesystem::path& shown) {
     std::size_t done = 0;

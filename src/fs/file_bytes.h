@@ -19,6 +19,14 @@ std::size_t read_start(int fd, std::byte* out, std::size_t n, const std::filesys
 // than mmap(2)'s page-table work when scanning a directory of them; larger ones are mapped
 // (MAP_PRIVATE). Anything but a regular file is refused before it is read (a FIFO would block, a
 // device never ends). An empty file gives an empty span.
+// The text of the regular file at `path`, for parsers that take a document whole (a spec,
+// config.json, /etc/passwd). Refused before a byte is read: anything but a regular file (opened
+// with O_NONBLOCK, so a FIFO never blocks; a device is never read). A file of more than `limit`
+// bytes, or one that grows past it while read, is a FormatError naming the path and the limit.
+// `what` names the document in that error ("a spec").
+std::string read_regular_file(const std::filesystem::path& path, std::size_t limit,
+                              const char* what);
+
 class FileBytes {
   public:
     static constexpr std::size_t kReadLimit = 64 * 1024;

@@ -40,6 +40,9 @@ void write_docker_archive(int layout, const std::string& shown,
                                  " (writing " + out_shown + ")");
     };
     check(archive_write_set_format_pax_restricted(a.get()));
+    // libarchive pads the last block of a pipe, not of a file; never, so that `-o -` and
+    // `-o FILE` give the same bytes.
+    check(archive_write_set_bytes_in_last_block(a.get(), 1));
     check(archive_write_open_fd(a.get(), out));
     auto header = [&](const std::string& name, unsigned type, mode_t mode, la_int64_t size) {
         std::unique_ptr<archive_entry, Free> e(archive_entry_new());

@@ -9,14 +9,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <exception>
-#include <fstream>
-#include <sstream>
 
 #include "base/cancel.h"
 #include "base/error.h"
 #include "base/parallel.h"
 #include "base/phase_time.h"
 #include "bundle/temp_dir.h"
+#include "fs/file_bytes.h"
 #include "fs/path.h"
 #include "fs/unique_fd.h"
 #include "fs/write_all.h"
@@ -109,11 +108,7 @@ void warn_what_images_cannot_carry(const ContainerSpec& spec, const Reporter& re
 std::optional<std::string> planned_file(const Plan& plan, const std::string& path) {
     const PlanEntry* entry = plan.find(path);
     if (!entry || entry->kind != EntryKind::File || entry->source.empty()) return std::nullopt;
-    std::ifstream in(entry->source, std::ios::binary);
-    if (!in) throw SystemError("cannot read", entry->source, errno);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_regular_file(entry->source, 16 << 20, "/etc/passwd and /etc/group");
 }
 
 // The image's files: the closure's, with what a bundle also gets (bundle/bundle.cpp): the
@@ -313,7 +308,8 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     if (renameat2(AT_FDCWD, archive.c_str(), AT_FDCWD, output.c_str(), flags) != 0) {
         if (errno == EEXIST)
             throw SpecError("output " + quote(output.string()) +
-                            " appeared while the image was built; not replacing it");
+                            " was created by something else while this build ran (another "
+                            "build?); not replacing it");
         throw SystemError("cannot rename " + quote(archive) + " to", output, errno);
     }
     phase_done("publish");

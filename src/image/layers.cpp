@@ -57,20 +57,26 @@ std::vector<std::string> rank_groups(const Plan& plan, const ClosureGroups& grou
 
 namespace {
 
-// Each non-directory of `plan` (in plan order) with the plan's directories above it. (Plan
-// order is not depth first: "/a-b" sorts between "/a" and "/a/c".)
+// The plan's directories above `path`. (Plan order is not depth first: "/a-b" sorts between
+// "/a" and "/a/c", so they are looked up, not kept on a stack.)
+void directories_above(const Plan& plan, const std::string& path,
+                       std::vector<const PlanEntry*>& above) {
+    above.clear();
+    for (size_t slash = path.rfind('/'); slash != 0 && slash != std::string::npos;
+         slash = path.rfind('/', slash - 1)) {
+        const PlanEntry* dir = plan.find(path.substr(0, slash));
+        if (dir && dir->kind == EntryKind::Directory) above.push_back(dir);
+    }
+}
+
+// Each non-directory of `entries` (in plan order) with the plan's directories above it.
 template <typename Visit>
 void with_directories_above(const Plan& plan, const std::vector<const PlanEntry*>& entries,
                             Visit visit) {
     std::vector<const PlanEntry*> above;
     for (const PlanEntry* entry : entries) {
         if (entry->kind == EntryKind::Directory) continue;
-        above.clear();
-        for (size_t slash = entry->path.rfind('/'); slash != 0 && slash != std::string::npos;
-             slash = entry->path.rfind('/', slash - 1)) {
-            const PlanEntry* dir = plan.find(entry->path.substr(0, slash));
-            if (dir && dir->kind == EntryKind::Directory) above.push_back(dir);
-        }
+        directories_above(plan, entry->path, above);
         visit(entry, above);
     }
 }
@@ -118,9 +124,13 @@ std::vector<Layer> plan_layers(const Plan& plan, const ClosureGroups& groups,
         layers[index].entries.push_back(entry);
         directories[index].insert(above.begin(), above.end());
     });
+    std::vector<const PlanEntry*> above;
     for (const PlanEntry* entry : entries)
-        if (entry->kind == EntryKind::Directory && holding.count(entry) == 0)
+        if (entry->kind == EntryKind::Directory && holding.count(entry) == 0) {
             directories[last].insert(entry);
+            directories_above(plan, entry->path, above);
+            directories[last].insert(above.begin(), above.end());
+        }
     for (size_t i = 0; i < layers.size(); ++i) {
         auto& list = layers[i].entries;
         list.insert(list.end(), directories[i].begin(), directories[i].end());

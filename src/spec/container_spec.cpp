@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
+#include <set>
 #include <sstream>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "fs/file_bytes.h"
 #include "spec/capabilities.h"
 #include "spec/platform.h"
 
@@ -248,19 +250,28 @@ ContainerSpec parse_spec(const json& doc, const std::string& origin, const Repor
 }
 
 ContainerSpec load_spec_file(const std::filesystem::path& path, const Reporter& reporter) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw SystemError("cannot read spec", path, errno);
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) throw SystemError("cannot read spec", path, errno);
-    return parse_spec_text(buffer.str(), path.string(), reporter);
+    // 16 MiB: a spec is a few lines; a FIFO or /dev/zero given by mistake is refused at once.
+    return parse_spec_text(read_regular_file(path, 16 << 20, "a spec"), path.string(), reporter);
 }
 
 ContainerSpec parse_spec_text(const std::string& text, const std::string& origin,
                               const Reporter& reporter) {
+    // JSON (RFC 8259 4) says names SHOULD be unique and leaves duplicates to the parser, which
+    // keeps the last: a spec with two "args" is refused, naming the key, not half obeyed.
+    std::vector<std::set<std::string>> keys;  // of each object being parsed
+    const json::parser_callback_t no_duplicates = [&](int, json::parse_event_t event,
+                                                      json& parsed) {
+        if (event == json::parse_event_t::object_start) keys.emplace_back();
+        if (event == json::parse_event_t::object_end && !keys.empty()) keys.pop_back();
+        if (event == json::parse_event_t::key && !keys.empty() &&
+            !keys.back().insert(parsed.get<std::string>()).second)
+            throw SpecError(origin + ": key \"" + parsed.get<std::string>() +
+                            "\" is given twice in one object");
+        return true;
+    };
     json doc;
     try {
-        doc = json::parse(text);
+        doc = json::parse(text, no_duplicates);
     } catch (const json::parse_error& e) {
         // nlohmann's message starts with "[json.exception.parse_error.101] parse error at line
         // L, column C: "; keep only the cause after it.
@@ -268,6 +279,12 @@ ContainerSpec parse_spec_text(const std::string& text, const std::string& origin
         if (auto colon = cause.find(": "); colon != std::string::npos)
             cause = cause.substr(colon + 2);
         throw SpecError(origin + ":" + position_of(text, e.byte) + ": malformed JSON: " + cause);
+    } catch (const json::exception& e) {
+        // A number too large for a double (1e999), and the like.
+        std::string cause = e.what();
+        if (auto bracket = cause.find("] "); bracket != std::string::npos)
+            cause = cause.substr(bracket + 2);
+        throw SpecError(origin + ": malformed JSON: " + cause);
     }
     return parse_spec(doc, origin, reporter);
 }

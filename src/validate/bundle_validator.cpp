@@ -4,14 +4,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <regex>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "base/error.h"
+#include "fs/file_bytes.h"
 #include "fs/path.h"
 #include "fs/real_disk.h"
 #include "roots/program_lookup.h"
@@ -42,16 +41,17 @@ class Checker {
 
     std::vector<std::string> run() {
         const auto path = bundle_ / "config.json";
-        std::ifstream in(path);
-        if (!in) {
-            problem(path.string() + ": cannot read: " + std::strerror(errno));
+        std::string text;
+        try {
+            // 16 MiB: a config is a few KiB; a FIFO or /dev/zero in its place is refused at once.
+            text = read_regular_file(path, 16 << 20, "a config.json");
+        } catch (const Error& e) {
+            problem(e.what());
             return problems_;
         }
-        std::stringstream text;
-        text << in.rdbuf();
         json config;
         try {
-            config = json::parse(text.str());
+            config = json::parse(text);
         } catch (const json::exception& e) {
             problem(path.string() + ": malformed JSON: " + e.what());
             return problems_;

@@ -106,7 +106,7 @@ for round in 1 2 3; do
     expect_eq "round $round: exactly one build wins" 1 "$(( (r1 == 0) + (r2 == 0) ))"
     loser=$(cat "$WORK/c1.err" "$WORK/c2.err")
     CHECKS=$((CHECKS + 1))
-    if [[ "$loser" == *"already exists"* || "$loser" == *"appeared while building"* ]]; then
+    if [[ "$loser" == *"already exists"* || "$loser" == *"was created by something else while this build ran"* ]]; then
         pass "round $round: the loser says why ($loser)"
     else
         fail "round $round: the loser's message: [$loser]"
