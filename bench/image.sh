@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# An OCI image of python3 (`build-image --package python3`, by default: the closure computed
+# from nothing, then its gzip layers, one per Debian package up to 32, written on one thread per
+# core, and the config, manifest and index), against the obvious ways to pack the same files:
+# `tar c --sort=name | gzip -n` and the same through `pigz -n` (one layer, no image around it)
+# of the rootfs `build-container` writes for the same request, and `umoci repack` of that
+# rootfs (a whole image, one layer). The page caches are warm (each command runs once before
+# timing) and every command writes a directory or file of its own: nothing is deleted between
+# runs (see bench/bundle.sh: ext4 would time its scan of freshly freed inodes).
+# umoci repack packs only what changed since the bundle was unpacked (it compares the rootfs
+# with the mtree manifest unpack wrote), so the bundle is unpacked once from an empty image
+# (no layers) and the python3 rootfs copied into it: each repack then finds every file new and
+# packs the whole rootfs. Repack does not refresh the bundle's manifest (no --refresh-bundle),
+# so the bundle stays as it is from run to run; each repack is given a fresh copy of the empty
+# layout, made outside the interval timed, so that no repack finds its layer already there.
+# Each run times every command once, in one order on odd runs and the reverse on even runs;
+# each ratio is the median of the runs' ratios (a ratio is measured within a run, so that a
+# minute when the machine is busier than the next weighs on both sides), with the median times
+# beside it; `ocitools closure` alone too, for what of that time is not the image's.
+# `--compression zstd` and `none` are timed the same way, against
+# `tar c --sort=name | zstd` and `tar c --sort=name` alone. Peak RSS (GNU time) is measured
+# once for images from a static busybox to several hundred MiB: it should not grow with them.
+# Usage: bench/image.sh OCITOOLS [RUNS]
+# Needs: umoci, pigz, zstd, time (apt-get install -y umoci pigz zstd time), python3 installed.
+set -euo pipefail
+ocitools=$1
+runs=${2:-5}
+request=(--package python3 -- /usr/bin/python3 -c pass)
+
+work=$(mktemp -d /var/tmp/ocitools-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# The rootfs every alternative packs: the same request's bundle.
+"$ocitools" build-container -o "$work/bundle" "${request[@]}" >/dev/null 2>&1
+rootfs=$work/bundle/rootfs
+paths=$(cd "$rootfs" && find . -mindepth 1 | wc -l)
+bytes=$(du -sb --apparent-size "$rootfs" | cut -f1)
+
+# umoci runs rootless when this script does not run as root.
+umoci_opts=()
+[ "$(id -u)" -eq 0 ] || umoci_opts=(--rootless)
+umoci init --layout "$work/layout0"
+umoci new --image "$work/layout0:t"
+umoci unpack "${umoci_opts[@]}" --image "$work/layout0:t" "$work/umoci" >/dev/null
+cp -a "$rootfs/." "$work/umoci/rootfs/"
+
+n=0
+ours() { "$ocitools" build-image -o "$work/image$n" "${request[@]}" >/dev/null 2>&1; }
+ours_zstd() {
+    "$ocitools" build-image -o "$work/zstd$n" --compression zstd "${request[@]}" >/dev/null 2>&1
+}
+ours_none() {
+    "$ocitools" build-image -o "$work/none$n" --compression none "${request[@]}" >/dev/null 2>&1
+}
+ours_closure() { "$ocitools" closure "${request[@]}" >/dev/null 2>&1; }
+tar_gzip() { tar c --sort=name -C "$rootfs" . | gzip -n > "$work/gzip$n.tar.gz"; }
+tar_pigz() { tar c --sort=name -C "$rootfs" . | pigz -n > "$work/pigz$n.tar.gz"; }
+tar_zstd() { tar c --sort=name -C "$rootfs" . | zstd -q > "$work/tzstd$n.tar.zst"; }
+tar_none() { tar c --sort=name -C "$rootfs" . > "$work/tar$n.tar"; }
+umoci_repack() {
+    umoci repack "${umoci_opts[@]}" --image "$work/layout$n:t" "$work/umoci" >/dev/null
+}
+# Bash's own clock ($EPOCHREALTIME): no date(1) process inside the interval timed.
+timed() { local t0; t0=$EPOCHREALTIME; "$@"; echo "$EPOCHREALTIME - $t0" | bc -l; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+kinds=(ours tar_gzip tar_pigz umoci_repack ours_zstd tar_zstd ours_none tar_none ours_closure)
+declare -A times  # kind -> space-separated seconds, one per run
+# One run: every kind once, each writing under the run's number $n; the umoci layout is copied
+# before the clock starts.
+run() {  # run KIND...
+    local kind
+    for kind in "$@"; do
+        [ "$kind" != umoci_repack ] || cp -a "$work/layout0" "$work/layout$n"
+        times[$kind]+=" $(timed "$kind")"
+    done
+}
+n=warm; run "${kinds[@]}"; times=()  # warm the page caches
+# The image's layers: how many, and their bytes in all (from its manifest); tar | gzip's one.
+read -r layers layer_bytes < <(/usr/bin/python3 -c '
+import json, sys
+blob = lambda d: sys.argv[1] + "/blobs/" + d["digest"].replace(":", "/")
+manifest = json.load(open(blob(json.load(open(sys.argv[1] + "/index.json"))["manifests"][0])))
+print(len(manifest["layers"]), sum(layer["size"] for layer in manifest["layers"]))' "$work/image$n")
+layer_gzip=$(stat -c %s "$work/gzip$n.tar.gz")
+for i in $(seq "$runs"); do
+    n=$i
+    if [ $((i % 2)) -eq 1 ]; then
+        run "${kinds[@]}"
+    else
+        run $(printf '%s\n' "${kinds[@]}" | tac)
+    fi
+done
+
+# Peak RSS in KiB, from one more run.
+rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
+rss_ours=$(rss_of "$ocitools" build-image -o "$work/image-rss" "${request[@]}")
+cp -a "$work/layout0" "$work/layout-rss"
+rss_umoci=$(rss_of umoci repack "${umoci_opts[@]}" --image "$work/layout-rss:t" "$work/umoci")
+rss_gzip=$(rss_of gzip -n -c "$work/tar1.tar")
+rss_pigz=$(rss_of pigz -n -c "$work/tar1.tar")
+
+# KIND's median time, ALT's median time and the median of the runs' ratios KIND / ALT, as table
+# cells; `bold` for the figures with a goal.
+cells() {  # cells KIND ALT [bold]
+    local b=${3:+**} ratios=() i ours alt
+    read -ra ours <<< "${times[$1]}"
+    read -ra alt <<< "${times[$2]}"
+    for i in "${!ours[@]}"; do ratios+=("$(echo "${ours[i]} / ${alt[i]}" | bc -l)"); done
+    # shellcheck disable=SC2086  # the lists are space-separated numbers
+    printf '%.3f s | %.3f s | %s%.2fx%s' "$(median ${times[$1]})" "$(median ${times[$2]})" \
+        "$b" "$(median "${ratios[@]}")" "$b"
+}
+mib() { echo "$1 / 1048576" | bc -l; }
+printf '| OCI image of python3 (`build-image --package python3`), closure included (%d paths, %.0f MiB; %d gzip layers, %.1f MiB in all; gzip -n: %.1f MiB), vs `tar c --sort=name \\| gzip -n` of the same rootfs | %s (goal: 0.5x or less) | %s KiB (gzip: %s KiB) |\n' \
+    "$paths" "$(mib "$bytes")" "$layers" "$(mib "$layer_bytes")" "$(mib "$layer_gzip")" \
+    "$(cells ours tar_gzip bold)" "$rss_ours" "$rss_gzip"
+printf '| The same image vs `tar c --sort=name \\| pigz -n` (%d threads) | %s | (pigz: %s KiB) |\n' \
+    "$(nproc)" "$(cells ours tar_pigz)" "$rss_pigz"
+printf '| The same image vs `umoci repack` of the same rootfs (the whole rootfs new since `umoci unpack`: one gzip layer) | %s (goal: 0.5x or less) | (umoci: %s KiB) |\n' \
+    "$(cells ours umoci_repack bold)" "$rss_umoci"
+printf '| Of which the closure alone (`ocitools closure`, computed from nothing), vs the same `tar c --sort=name \\| gzip -n` | %s | |\n' \
+    "$(cells ours_closure tar_gzip)"
+printf '| The same image with `--compression zstd`, vs `tar c --sort=name \\| zstd` | %s | |\n' \
+    "$(cells ours_zstd tar_zstd)"
+printf '| The same image with `--compression none`, vs `tar c --sort=name > FILE` | %s | |\n' \
+    "$(cells ours_none tar_none)"
+
+# Peak RSS against the image's size: a static busybox, python3 (above), and the installed ones
+# of python3, perl and gcc-12 together; one run each, after one to warm the page cache.
+big=()
+for p in python3 perl gcc-12; do
+    if dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed'; then
+        big+=(--package "$p")
+    fi
+done
+for r in small big; do
+    if [ $r = small ]; then req=(-- /bin/busybox true); else req=("${big[@]}" -- /bin/true); fi
+    "$ocitools" build-container -o "$work/bundle-$r" "${req[@]}" >/dev/null 2>&1
+    "$ocitools" build-image -o "$work/image-$r-warm" "${req[@]}" >/dev/null 2>&1
+    t0=$EPOCHREALTIME
+    rss=$(rss_of "$ocitools" build-image -o "$work/image-$r" "${req[@]}")
+    secs=$(echo "$EPOCHREALTIME - $t0" | bc -l)
+    printf '| `build-image` of `%s` (%d paths, %.0f MiB; one run, for its peak RSS) | %.3f s | | | %s KiB |\n' \
+        "${req[*]}" "$(cd "$work/bundle-$r/rootfs" && find . -mindepth 1 | wc -l)" \
+        "$(mib "$(du -sb --apparent-size "$work/bundle-$r/rootfs" | cut -f1)")" "$secs" "$rss"
+done
