@@ -163,6 +163,7 @@ class ClosureWalk {
         for (const auto& file : files.files) paths_.add_entry(file, reason_for(file), &regular);
         for (const auto& file : installed.generated_files(packages.packages(), options_.selection))
             paths_.add_entry(file, {"made by a package's scripts in its directory", {}});
+        phase_done("files made by package scripts");
         if (reasons_.enabled())
             for (const auto& dir : files.directories)
                 reasons_.record(paths_.resolve(dir).real_path, {"directory of a package", {}});
