@@ -13,13 +13,14 @@
 # packs the whole rootfs. Repack does not refresh the bundle's manifest (no --refresh-bundle),
 # so the bundle stays as it is from run to run; each repack is given a fresh copy of the empty
 # layout, made outside the interval timed, so that no repack finds its layer already there.
-# Each run times every command once, in one order on odd runs and the reverse on even runs;
-# each ratio is the median of the runs' ratios (a ratio is measured within a run, so that a
-# minute when the machine is busier than the next weighs on both sides), with the median times
-# beside it; `ocitools closure` alone too, for what of that time is not the image's.
-# `--compression zstd` and `none` are timed the same way, against
-# `tar c --sort=name | zstd` and `tar c --sort=name` alone. Peak RSS (GNU time) is measured
-# once for images from a static busybox to several hundred MiB: it should not grow with them.
+# Each run times pairs, each pair's commands one right after the other, the side that runs
+# first alternating from run to run: the image and each of the three; `ocitools closure` alone
+# beside umoci (what of the image's time is not the image's); `--compression zstd` and `none`
+# against `tar c --sort=name | zstd` and `tar c --sort=name` alone. Each ratio is the median of
+# the runs' ratios (a ratio is measured within a pair, so that a minute when the machine is
+# busier than the next weighs on both sides), with the median times beside it. Peak RSS (GNU
+# time) is measured once for images from a static busybox to several hundred MiB: it should
+# not grow with them.
 # Usage: bench/image.sh OCITOOLS [RUNS]
 # Needs: umoci, pigz, zstd, time (apt-get install -y umoci pigz zstd time), python3 installed.
 set -euo pipefail
@@ -63,67 +64,70 @@ umoci_repack() {
 timed() { local t0; t0=$EPOCHREALTIME; "$@"; echo "$EPOCHREALTIME - $t0" | bc -l; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-kinds=(ours tar_gzip tar_pigz umoci_repack ours_zstd tar_zstd ours_none tar_none ours_closure)
-declare -A times  # kind -> space-separated seconds, one per run
-# One run: every kind once, each writing under the run's number $n; the umoci layout is copied
-# before the clock starts.
-run() {  # run KIND...
-    local kind
-    for kind in "$@"; do
-        [ "$kind" != umoci_repack ] || cp -a "$work/layout0" "$work/layout$n"
-        times[$kind]+=" $(timed "$kind")"
+# The pairs (the closure rides with umoci's), as NAME:KIND...
+pairs=('gzip:ours tar_gzip' 'pigz:ours tar_pigz' 'umoci:ours umoci_repack ours_closure'
+    'zstd:ours_zstd tar_zstd' 'none:ours_none tar_none')
+declare -A times  # NAME/KIND -> space-separated seconds, one per run
+# One run: every pair once, its commands in order on odd runs and reversed on even runs, each
+# writing under its own name; the umoci layout is copied before the clock starts.
+run() {  # run NUMBER
+    local pair name kind kinds
+    for pair in "${pairs[@]}"; do
+        name=${pair%%:*}
+        read -ra kinds <<< "${pair#*:}"
+        [ $(($1 % 2)) -eq 1 ] || mapfile -t kinds < <(printf '%s\n' "${kinds[@]}" | tac)
+        for kind in "${kinds[@]}"; do
+            n=$1-$name
+            [ "$kind" != umoci_repack ] || cp -a "$work/layout0" "$work/layout$n"
+            times[$name/$kind]+=" $(timed "$kind")"
+        done
     done
 }
-n=warm; run "${kinds[@]}"; times=()  # warm the page caches
+run 0; times=()  # warm the page caches
 # The image's layers: how many, and their bytes in all (from its manifest); tar | gzip's one.
 read -r layers layer_bytes < <(/usr/bin/python3 -c '
 import json, sys
 blob = lambda d: sys.argv[1] + "/blobs/" + d["digest"].replace(":", "/")
 manifest = json.load(open(blob(json.load(open(sys.argv[1] + "/index.json"))["manifests"][0])))
-print(len(manifest["layers"]), sum(layer["size"] for layer in manifest["layers"]))' "$work/image$n")
-layer_gzip=$(stat -c %s "$work/gzip$n.tar.gz")
-for i in $(seq "$runs"); do
-    n=$i
-    if [ $((i % 2)) -eq 1 ]; then
-        run "${kinds[@]}"
-    else
-        run $(printf '%s\n' "${kinds[@]}" | tac)
-    fi
-done
+print(len(manifest["layers"]), sum(layer["size"] for layer in manifest["layers"]))' "$work/image0-gzip")
+layer_gzip=$(stat -c %s "$work/gzip0-gzip.tar.gz")
+for i in $(seq "$runs"); do run "$i"; done
+
+# Every time measured, one column per run, on stderr (bench/run keeps stdout only).
+for key in "${!times[@]}"; do echo "bench/image.sh: seconds of $key:${times[$key]}"; done | sort >&2
 
 # Peak RSS in KiB, from one more run.
 rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
 rss_ours=$(rss_of "$ocitools" build-image -o "$work/image-rss" "${request[@]}")
 cp -a "$work/layout0" "$work/layout-rss"
 rss_umoci=$(rss_of umoci repack "${umoci_opts[@]}" --image "$work/layout-rss:t" "$work/umoci")
-rss_gzip=$(rss_of gzip -n -c "$work/tar1.tar")
-rss_pigz=$(rss_of pigz -n -c "$work/tar1.tar")
+rss_gzip=$(rss_of gzip -n -c "$work/tar1-none.tar")
+rss_pigz=$(rss_of pigz -n -c "$work/tar1-none.tar")
 
-# KIND's median time, ALT's median time and the median of the runs' ratios KIND / ALT, as table
-# cells; `bold` for the figures with a goal.
-cells() {  # cells KIND ALT [bold]
-    local b=${3:+**} ratios=() i ours alt
-    read -ra ours <<< "${times[$1]}"
-    read -ra alt <<< "${times[$2]}"
+# In pair NAME, KIND's median time, ALT's median time and the median of the runs' ratios
+# KIND / ALT, as table cells; `bold` for the figures with a goal.
+cells() {  # cells NAME KIND ALT [bold]
+    local b=${4:+**} ratios=() i ours alt
+    read -ra ours <<< "${times[$1/$2]}"
+    read -ra alt <<< "${times[$1/$3]}"
     for i in "${!ours[@]}"; do ratios+=("$(echo "${ours[i]} / ${alt[i]}" | bc -l)"); done
-    # shellcheck disable=SC2086  # the lists are space-separated numbers
-    printf '%.3f s | %.3f s | %s%.2fx%s' "$(median ${times[$1]})" "$(median ${times[$2]})" \
+    printf '%.3f s | %.3f s | %s%.2fx%s' "$(median "${ours[@]}")" "$(median "${alt[@]}")" \
         "$b" "$(median "${ratios[@]}")" "$b"
 }
 mib() { echo "$1 / 1048576" | bc -l; }
 printf '| OCI image of python3 (`build-image --package python3`), closure included (%d paths, %.0f MiB; %d gzip layers, %.1f MiB in all; gzip -n: %.1f MiB), vs `tar c --sort=name \\| gzip -n` of the same rootfs | %s (goal: 0.5x or less) | %s KiB (gzip: %s KiB) |\n' \
     "$paths" "$(mib "$bytes")" "$layers" "$(mib "$layer_bytes")" "$(mib "$layer_gzip")" \
-    "$(cells ours tar_gzip bold)" "$rss_ours" "$rss_gzip"
+    "$(cells gzip ours tar_gzip bold)" "$rss_ours" "$rss_gzip"
 printf '| The same image vs `tar c --sort=name \\| pigz -n` (%d threads) | %s | (pigz: %s KiB) |\n' \
-    "$(nproc)" "$(cells ours tar_pigz)" "$rss_pigz"
+    "$(nproc)" "$(cells pigz ours tar_pigz)" "$rss_pigz"
 printf '| The same image vs `umoci repack` of the same rootfs (the whole rootfs new since `umoci unpack`: one gzip layer) | %s (goal: 0.5x or less) | (umoci: %s KiB) |\n' \
-    "$(cells ours umoci_repack bold)" "$rss_umoci"
-printf '| Of which the closure alone (`ocitools closure`, computed from nothing), vs the same `tar c --sort=name \\| gzip -n` | %s | |\n' \
-    "$(cells ours_closure tar_gzip)"
+    "$(cells umoci ours umoci_repack bold)" "$rss_umoci"
+printf '| Of which the closure alone (`ocitools closure`, computed from nothing), vs the same `umoci repack` | %s | |\n' \
+    "$(cells umoci ours_closure umoci_repack)"
 printf '| The same image with `--compression zstd`, vs `tar c --sort=name \\| zstd` | %s | |\n' \
-    "$(cells ours_zstd tar_zstd)"
+    "$(cells zstd ours_zstd tar_zstd)"
 printf '| The same image with `--compression none`, vs `tar c --sort=name > FILE` | %s | |\n' \
-    "$(cells ours_none tar_none)"
+    "$(cells none ours_none tar_none)"
 
 # Peak RSS against the image's size: a static busybox, python3 (above), and the installed ones
 # of python3, perl and gcc-12 together; one run each, after one to warm the page cache.
