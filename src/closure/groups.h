@@ -27,8 +27,9 @@ struct ClosureGroups {
     void add_store_paths(const StoreGraph& graph);
 
     // Every package of `packages` is a group, needing the packages of the set its dependencies
-    // resolve to; each file and symlink of `plan` that no group holds yet joins the first of its
-    // owners (by name and architecture) in the set.
+    // resolve to; each file and symlink of `plan` that no group holds yet joins the first
+    // package of the set (by name and architecture) whose file list holds it (compared as
+    // InstalledFiles::canonical; diversions aside, which only move a file between layers).
     void add_packages(const Plan& plan, const PackageClosure& packages,
                       const InstalledFiles& installed, const DpkgDatabase& db);
 };

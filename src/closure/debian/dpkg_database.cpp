@@ -167,30 +167,48 @@ const std::string& DpkgDatabase::effective_architecture(const DpkgPackage& packa
     return package.architecture;
 }
 
-const std::vector<std::string>& DpkgDatabase::file_list(const DpkgPackage& package) const {
-    if (auto it = file_lists_.find(&package); it != file_lists_.end()) return it->second;
+std::optional<std::string> DpkgDatabase::read_list(const DpkgPackage& package,
+                                                   fs::path& file) const {
     const fs::path info = admin_dir_ / "info";
     const std::string qualified = package.name + ":" + package.architecture + ".list";
     const std::string plain = package.name + ".list";
     const bool same = package.multi_arch == MultiArch::Same && !package.architecture.empty();
-    fs::path file = info / (same ? qualified : plain);
+    file = info / (same ? qualified : plain);
     auto text = read_file(file, true);
     if (!text && !package.architecture.empty()) {
         file = info / (same ? plain : qualified);
         text = read_file(file, true);
     }
-    std::vector<std::string> paths;
-    if (!text) {
+    if (!text)
         reporter_.warn("files list file for package " + package.binary_package() +
                        " missing; assuming package has no files currently installed");
-    } else {
-        for_each_line(*text, [&](std::string_view line, int number) {
-            if (line.empty() || line.front() != '/')
-                throw DpkgFormatError(where(file, number) + "expected an absolute path, got " +
-                                      quote(line));
-            paths.emplace_back(line);
-        });
+    return text;
+}
+
+void DpkgDatabase::for_each_listed(const DpkgPackage& package,
+                                   const std::function<void(std::string_view)>& visit) const {
+    if (auto it = file_lists_.find(&package); it != file_lists_.end()) {
+        for (const auto& path : it->second) visit(path);
+        return;
     }
+    fs::path file;
+    const auto text = read_list(package, file);
+    if (!text) {
+        file_lists_.emplace(&package, std::vector<std::string>{});  // warned once
+        return;
+    }
+    for_each_line(*text, [&](std::string_view line, int number) {
+        if (line.empty() || line.front() != '/')
+            throw DpkgFormatError(where(file, number) + "expected an absolute path, got " +
+                                  quote(line));
+        visit(line);
+    });
+}
+
+const std::vector<std::string>& DpkgDatabase::file_list(const DpkgPackage& package) const {
+    if (auto it = file_lists_.find(&package); it != file_lists_.end()) return it->second;
+    std::vector<std::string> paths;
+    for_each_listed(package, [&](std::string_view path) { paths.emplace_back(path); });
     return file_lists_.emplace(&package, std::move(paths)).first->second;
 }
 

@@ -17,6 +17,7 @@
 
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -84,12 +85,19 @@ class DpkgDatabase {
     // and the strings stay valid as long as the database). Not thread-safe. Throws SystemError,
     // or DpkgFormatError for an empty or relative line.
     const std::vector<std::string>& file_list(const DpkgPackage& package) const;
+    // Each path of the same list, in file order, without caching it (the cached list when
+    // file_list has read it): for one pass over every installed package's list.
+    void for_each_listed(const DpkgPackage& package,
+                         const std::function<void(std::string_view)>& visit) const;
 
   private:
     // The whole file, or nullopt when it does not exist and `missing_ok`. Throws SystemError.
     std::optional<std::string> read_file(const std::filesystem::path& path,
                                          bool missing_ok) const;
     void read_status();
+    // The text of `package`'s file list and its path, or nullopt (with dpkg's warning).
+    std::optional<std::string> read_list(const DpkgPackage& package,
+                                         std::filesystem::path& file) const;
     void read_diversions();
     void index();
 

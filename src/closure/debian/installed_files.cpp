@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "fs/path.h"
@@ -299,16 +300,59 @@ std::vector<std::string> InstalledFiles::generated_files(
         }
     }
     const CompiledSelection selected(selection);
-    std::vector<std::string> out;
+    std::set<std::string> candidates;
     for (const auto& dir : rooms)
         for (const DirEntry& entry : disk_.list_directory(dir)) {
             const std::string path = dir + "/" + entry.name;
             const mode_t mode = entry.st.st_mode;
             if (!S_ISLNK(mode) && !(S_ISREG(mode) && (mode & S_IROTH))) continue;
-            if (selected.excluded(path) || !owners_of(path).empty()) continue;
-            out.push_back(path);
+            if (!selected.excluded(path)) candidates.insert(path);
         }
-    std::sort(out.begin(), out.end());
+    const std::set<std::string> installed = installed_among(candidates);
+    std::vector<std::string> out;
+    for (const auto& path : candidates)
+        if (!installed.count(path)) out.push_back(path);
+    return out;
+}
+
+std::set<std::string> InstalledFiles::installed_among(
+    const std::set<std::string>& candidates) const {
+    if (candidates.empty()) return {};
+    // The paths whose listers matter: the candidates, and the `from` of a diversion to one.
+    std::unordered_map<std::string_view, std::set<std::string_view>> listers;
+    for (const auto& path : candidates) {
+        listers[path];
+        if (const Diversion* d = diversion_to(path)) listers[d->from];
+    }
+    // One pass over every installed package's list and conffiles, keeping nothing but the
+    // names of the packages listing those paths (a package's name outlives this).
+    for (const DpkgPackage& package : db_.packages()) {
+        if (!package.installed()) continue;
+        auto note = [&](std::string_view path) {
+            if (auto it = listers.find(path); it != listers.end())
+                it->second.insert(package.name);
+        };
+        db_.for_each_listed(package, note);
+        for (const auto& conffile : package.conffiles)
+            if (!conffile.obsolete) note(conffile.path);
+    }
+    // As owners_of says (dpkg-divert(1)): the file at a diverted path is the diverting
+    // package's, if it lists it; the file at a diversion's target is every other package's
+    // that lists the original path.
+    std::set<std::string> out;
+    for (const auto& path : candidates) {
+        const auto& listing = listers.at(path);
+        bool installed_here;
+        if (const Diversion* d = diversion_from(path))
+            installed_here = d->package && listing.count(*d->package) != 0;
+        else if (const Diversion* d = diversion_to(path)) {
+            installed_here = !listing.empty();
+            for (const auto& name : listers.at(d->from))
+                if (!d->package || name != *d->package) installed_here = true;
+        } else
+            installed_here = !listing.empty();
+        if (installed_here) out.insert(path);
+    }
     return out;
 }
 

@@ -96,6 +96,12 @@ class InstalledFiles {
         const std::string* path;  // as listed: in the database's cached file list or conffiles
     };
     std::string canonical_dir(const std::string& dir, int depth = 0) const;
+    // Which of `candidates` (files under /etc, as listed: no directory of theirs is a
+    // symlink dpkg would resolve) an installed package installed, by owners_of's rules, in one
+    // pass over the raw file lists instead of owners_of's index of every listed path, which
+    // costs a string and a hash entry per path (a quarter of a second on a machine with 900
+    // packages), for the few paths generated_files asks about.
+    std::set<std::string> installed_among(const std::set<std::string>& candidates) const;
     const Diversion* diversion_from(const std::string& canonical_path) const;
     const Diversion* diversion_to(const std::string& canonical_path) const;
     void build_owner_index() const;

@@ -622,6 +622,29 @@ TEST(PackageFiles, GeneratedFilesAreTheUnlistedOnesInAnEmptyListedDirectory) {
               (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/x.pem"}));
 }
 
+// A diverted file in such a directory: the file at the diversion's target is another package's
+// (it lists the original path), so it is not generated; the file at the diverted path belongs to
+// the diverting package only if that package lists it, else it is the administrator's.
+TEST(PackageFiles, GeneratedFilesFollowDiversions) {
+    FakeDpkg dpkg;
+    dpkg.file("/etc/conf.d/tool.conf");       // diverted away by `diverter`, which ships none
+    dpkg.file("/etc/conf.d/tool.conf.orig");  // where `tool`'s copy is installed
+    dpkg.file("/etc/conf.d/local.conf");      // nobody's
+    dpkg.package("room", {}, Strings{"/.", "/etc", "/etc/conf.d"});
+    dpkg.package("tool", {}, Strings{"/.", "/etc", "/etc/conf.d", "/etc/conf.d/tool.conf"});
+    dpkg.package("diverter", {}, Strings{"/.", "/etc"});
+    dpkg.diversions("/etc/conf.d/tool.conf\n/etc/conf.d/tool.conf.orig\ndiverter\n");
+    const auto db = dpkg.open();
+    const RootfsDisk rootfs(dpkg.root());
+    const InstalledFiles files(*db, rootfs);
+    const std::vector<const DpkgPackage*> set{db->installed("room").at(0)};
+    EXPECT_EQ(files.generated_files(set),
+              (Strings{"/etc/conf.d/local.conf", "/etc/conf.d/tool.conf"}));
+    // The same answers as owners_of.
+    EXPECT_TRUE(files.owners_of("/etc/conf.d/tool.conf").empty());
+    EXPECT_FALSE(files.owners_of("/etc/conf.d/tool.conf.orig").empty());
+}
+
 TEST(PackageFiles, SelectionPatterns) {
     FileSelection s;
     EXPECT_TRUE(s.excluded("/usr/share/doc/bash/README"));
