@@ -53,6 +53,9 @@ struct TraceResult {
     std::vector<std::string> written;
     std::vector<std::string> layers;  // the throwaway layers' mount points
     bool overlay = true;              // the layers show the host's content
+    // The layers that were empty tmpfs mounts (the kernel refused their overlay): nothing the
+    // run found in them was the host's.
+    std::vector<std::string> hidden;
     int exit_code = 0;                // of the command: its status, or 128 + signal
     bool timed_out = false;
     std::string stderr_tail;  // the last lines the command wrote to stderr

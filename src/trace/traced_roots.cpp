@@ -47,8 +47,9 @@ std::vector<Root> traced_roots(const TraceResult& result, const std::vector<std:
         if (in_kernel_filesystem(path)) continue;
         bool skip = written.count(path) != 0;
         for (const auto& dir : excluded) skip = skip || within(path, dir);
-        if (!result.overlay)
-            for (const auto& layer : result.layers) skip = skip || within(path, layer);
+        // Only the layers that hid the host's files: another's refused overlay says nothing of
+        // what the run found in this one.
+        for (const auto& layer : result.hidden) skip = skip || within(path, layer);
         if (skip) continue;
         struct stat st {};
         if (disk.stat(path, st) != 0 || !(S_ISREG(st.st_mode) || S_ISDIR(st.st_mode))) continue;
@@ -95,9 +96,13 @@ void add_traced_roots(Roots& roots, const ContainerSpec& spec,
         }
         reporter.warn(message);
     }
-    if (!result.overlay)
-        reporter.warn("the kernel refused an overlay for the traced run: /tmp, /var/tmp, /run, "
-                      "/dev/shm and the home directory were empty tmpfs mounts during it");
+    if (!result.hidden.empty()) {
+        std::string hidden;
+        for (const auto& layer : result.hidden) hidden += (hidden.empty() ? "" : ", ") + layer;
+        reporter.warn("the kernel refused an overlay for the traced run: " + hidden +
+                      " were empty tmpfs mounts during it, and nothing the run found there is "
+                      "added");
+    }
     std::vector<Root> traced = traced_roots(result, excluded, disk);
     reporter.note("traced run: " + std::to_string(result.accesses.size()) +
                   " path(s) looked up, " + std::to_string(traced.size()) + " of them on the host");

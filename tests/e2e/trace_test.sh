@@ -47,6 +47,8 @@ trace_case() {
     check_bundle "$B/$name"
     out=$(run "$B/$name" || true)
     expect_eq "$name: traced bundle behaves like the host" "$expected" "$out"
+    # What the build said (a refused overlay, a timeout) is what explains a failure here.
+    [ "$out" == "$expected" ] || sed 's/^/  the build said: /' "$WORK/build.err" >&2
     if [ "$contrast" = differs ]; then
         build -o "$B/$name-static" "$@" || return 0
         out=$(run "$B/$name-static" || true)

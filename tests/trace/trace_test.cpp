@@ -263,8 +263,12 @@ TEST(TracedRoots, KeepsHostFilesAndDirectoriesOnly) {
         EXPECT_EQ(root.reason, "traced: openat by /usr/bin/python3.11");
     }
     EXPECT_EQ(paths, (std::vector<std::string>{"/usr/lib/x.so", "/usr/share/zoneinfo", "/tmp/old"}));
-    // A layer that hid the host's files: nothing in it is the host's.
+    // A layer that hid the host's files: nothing in it is the host's; another layer's refused
+    // overlay changes nothing here.
     r.overlay = false;
+    r.hidden = {"/var/tmp"};
+    EXPECT_EQ(traced_roots(r, {"/out"}, disk).size(), 3u);
+    r.hidden = {"/tmp"};
     EXPECT_EQ(traced_roots(r, {"/out"}, disk).size(), 2u);
 }
 
