@@ -5,6 +5,10 @@
 # without --trace does not, where the static closure really misses something. Then: a traced run
 # changes nothing on the host (as root and as an unprivileged user), leaves nothing behind when
 # ocitools is killed in the middle, and works rootless.
+# $WORK (the cases' programs, scripts and libraries) lives outside the traced run's throwaway
+# layers (/tmp, /var/tmp, /run, $HOME): were the kernel to refuse one of their overlays (then an
+# empty tmpfs, with a warning; seen under load), the cases' own files would vanish from the run.
+[ -d /srv ] && export TMPDIR=/srv
 source "$(dirname "$0")/lib.sh"
 need_root
 command -v runc >/dev/null || { echo "skipped: runc not installed"; exit 77; }
