@@ -124,7 +124,9 @@ void HostPaths::add_node(const std::string& real_path, const struct stat& st,
                     .source = real_path,
                     .link_target = {},
                     .mode = st.st_mode & 07777,
-                    .mtime = st.st_mtim};
+                    .mtime = st.st_mtim,
+                    .dev = st.st_dev,
+                    .ino = st.st_ino};
     if (S_ISDIR(st.st_mode)) {
         if (real_path == "/") return;  // the rootfs itself
         entry.kind = EntryKind::Directory;

@@ -54,7 +54,7 @@ class TarStream {
                 return;
             case EntryKind::File:
                 if (e.source.empty()) return generated(e, name);
-                return file(AT_FDCWD, e.source, e.source, name, e.mode, e.mtime.tv_sec);
+                return planned_file(e, name);
             case EntryKind::StorePath:
                 return store_path(e, name);
         }
@@ -123,6 +123,13 @@ class TarStream {
         data(it->second.data(), it->second.size());
     }
 
+    // A planned host file, the very one the closure saw (rootfs/file_job.h), as `name`.
+    void planned_file(const PlanEntry& e, const std::string& name) {
+        struct stat st {};
+        const UniqueFd fd = open_planned_file(e, sources_, st);
+        contents(fd, st, e.source, name, e.mode, e.mtime.tv_sec);
+    }
+
     // The regular file `path` of the directory `dir` (shown as `shown`), as `name`.
     void file(int dir, const std::string& path, const std::string& shown, const std::string& name,
               mode_t mode, std::int64_t mtime) {
@@ -133,6 +140,13 @@ class TarStream {
         if (!S_ISREG(st.st_mode))
             throw ClosureError(quote(shown) + " is no longer a regular file (changed while the " +
                                "image was written)");
+        contents(fd, st, shown, name, mode, mtime);
+    }
+
+    // The open regular file `fd` (whose fstat is `st`), as `name`: a hard link to an earlier
+    // entry of the same inode, or its bytes, which must be st_size and unchanged while read.
+    void contents(const UniqueFd& fd, const struct stat& st, const std::string& shown,
+                  const std::string& name, mode_t mode, std::int64_t mtime) {
         if (st.st_nlink > 1) {
             auto [it, first] = inodes_.emplace(std::make_pair(st.st_dev, st.st_ino), name);
             if (!first) return header(name, AE_IFREG, mode, mtime, 0, {}, it->second);
@@ -210,6 +224,7 @@ class TarStream {
     std::exception_ptr error_;
     std::vector<char> buffer_;
     std::map<std::pair<dev_t, ino_t>, std::string> inodes_;  // first name of each linked file
+    SourceDirectory sources_;  // the last planned file's directory, opened without symlinks
 };
 
 }  // namespace

@@ -21,6 +21,11 @@ struct PlanEntry {
     std::string link_target;  // symlinks only: the target, exactly as readlink(2) gave it
     mode_t mode = 0;          // permission bits (incl. setuid/setgid/sticky) for files and dirs
     struct timespec mtime {};
+    // Files only: the host file the closure saw (lstat(2)'s device and inode; 0 and 0 when no
+    // host file was seen). The writers copy or link that file or nothing: a source replaced
+    // since, by a swap or a rename, is an error (rootfs/file_job.h). Not compared by ==.
+    dev_t dev = 0;
+    ino_t ino = 0;
 
     bool operator==(const PlanEntry& other) const;
 };

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 
 #include "fs/unique_fd.h"
 #include "plan/plan.h"
@@ -34,8 +35,34 @@ struct FileJob {
     size_t seq = 0;  // position in the plan (set by the writer)
 };
 
-// Open a file's source without following a symlink into `st`; throws unless it is (still) a
-// regular file.
+// The directory of a planned file's source, opened O_PATH with no symlink anywhere on its path
+// (RESOLVE_NO_SYMLINKS). The closure resolved every symlink on a planned file's path, so a
+// symlink there now was swapped in since, perhaps by another user who can write one of those
+// directories, and must not be followed into someone else's files. The last directory opened
+// stays open for the next file in it.
+class SourceDirectory {
+  public:
+    // The descriptor of `dir`; throws SystemError naming it.
+    int open(std::string_view dir);
+
+  private:
+    std::string path_;
+    UniqueFd fd_;
+};
+
+// Open the host file `entry` (a File entry with a source) names, for reading, through `dirs`
+// and never through a symlink at its end, into `st`. Throws ClosureError naming the source
+// unless it is still a regular file and, when the plan recorded it, the file the closure saw:
+// the same device, inode and mode.
+UniqueFd open_planned_file(const PlanEntry& entry, SourceDirectory& dirs, struct stat& st);
+
+// Whether `st` is the file `entry` recorded (a plan entry without a device and inode matches
+// any regular file); throws ClosureError naming the source when it is not.
+void check_planned_file(const PlanEntry& entry, const struct stat& st);
+
+// Open a file of a Nix store path being copied (the store is the trusted part of the host:
+// it may itself sit below a symlink, /nix -> /big/nix) without following a symlink at its end,
+// into `st`; throws unless it is (still) a regular file.
 UniqueFd open_source(const std::string& source, struct stat& st);
 
 // Whether two fstat(2)s of one file show the same mtime and ctime: nothing wrote to it between
@@ -50,8 +77,10 @@ std::uint64_t copy_file_job(int dir, const std::string& name, int in, const stru
                             const FileJob& job);
 
 // Hard-link job.source as `name` in `dir`, and fstat the link into `st`. False, with the reason
-// counted in `stats`, when this file cannot be linked and must be copied.
-bool link_file_job(const FileJob& job, int dir, const std::string& name, struct stat& st,
-                   WriteStats& stats);
+// counted in `stats`, when this file cannot be linked and must be copied. The link is made by
+// name beneath `dirs`'s descriptor of the source's directory, then checked against the plan
+// entry (check_planned_file): a link to any other file is removed again and the build fails.
+bool link_file_job(const FileJob& job, SourceDirectory& dirs, int dir, const std::string& name,
+                   struct stat& st, WriteStats& stats);
 
 }  // namespace ocitools

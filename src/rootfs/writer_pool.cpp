@@ -82,6 +82,7 @@ void WriterPool::close_queue() {
 void WriterPool::work() noexcept {
     WriteStats mine;
     Directory dir;
+    SourceDirectory sources;
     for (;;) {
         std::vector<FileJob> batch;
         {
@@ -94,7 +95,7 @@ void WriterPool::work() noexcept {
         for (const FileJob& job : batch) {
             if (job.seq > first_failed_) break;
             try {
-                write_file(job, dir, mine);
+                write_file(job, dir, sources, mine);
             } catch (const Cancelled&) {
                 fail(0, std::current_exception());
             } catch (...) {
@@ -113,7 +114,8 @@ void WriterPool::fail(size_t seq, std::exception_ptr error) {
     error_ = std::move(error);
 }
 
-void WriterPool::write_file(const FileJob& job, Directory& dir, WriteStats& stats) {
+void WriterPool::write_file(const FileJob& job, Directory& dir, SourceDirectory& sources,
+                            WriteStats& stats) {
     throw_if_cancelled();
     const PathSplit split = split_last(strip_root(*job.dest));
     if (!dir.fd || dir.path != split.dir) {
@@ -126,10 +128,11 @@ void WriterPool::write_file(const FileJob& job, Directory& dir, WriteStats& stat
     const std::string name(split.name);
     ++stats.files;
     struct stat st {};
-    if (hardlink_ && link_file_job(job, dir.fd.get(), name, st, stats)) {
+    if (hardlink_ && link_file_job(job, sources, dir.fd.get(), name, st, stats)) {
         ++stats.linked;
     } else {
-        UniqueFd in = open_source(*job.source, st);
+        UniqueFd in = job.entry ? open_planned_file(*job.entry, sources, st)
+                                : open_source(*job.source, st);
         stats.bytes_copied += copy_file_job(dir.fd.get(), name, in.get(), st, job);
     }
     if (progress_) progress_->file_done(static_cast<std::uint64_t>(st.st_size));

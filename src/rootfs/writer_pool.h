@@ -52,7 +52,8 @@ class WriterPool {
     void close_queue();
     void work() noexcept;
     void fail(size_t seq, std::exception_ptr error);
-    void write_file(const FileJob& job, Directory& dir, WriteStats& stats);
+    void write_file(const FileJob& job, Directory& dir, SourceDirectory& sources,
+                    WriteStats& stats);
 
     const int root_;
     const bool hardlink_;

@@ -345,5 +345,31 @@ TEST_F(LayerWriterTest, SourceThatIsNoLongerARegularFile) {
     EXPECT_TRUE(digest_named(dir / "blobs").empty());
 }
 
+// A source replaced since the closure saw it (another file renamed over it, or a directory on
+// its path swapped for a symlink) is refused, not written into the layer.
+TEST_F(LayerWriterTest, SourceThatIsNotTheFileTheClosureSaw) {
+    auto seen = [](const std::string& path, const std::string& in_image) {
+        struct stat st {};
+        EXPECT_EQ(lstat(path.c_str(), &st), 0);
+        return PlanEntry{.path = in_image, .kind = EntryKind::File, .source = path,
+                         .link_target = {}, .mode = st.st_mode & 07777, .mtime = st.st_mtim,
+                         .dev = st.st_dev, .ino = st.st_ino};
+    };
+    Plan plan;
+    plan.add(seen(source("a", "the closure's"), "/a"));
+    fs::rename(source("other", "someone else's"), dir / "src/a");
+    EXPECT_ERROR_CONTAINS(write(plan), ClosureError,
+                          (dir / "src/a").string() + " is not the file the closure saw");
+
+    Plan nested;
+    nested.add(seen(source("d/b", "the closure's"), "/b"));
+    write_text(dir / "private/b", "root's own");
+    fs::rename(dir / "src/d", dir / "src/d-was");
+    fs::create_directory_symlink(dir / "private", dir / "src/d");
+    EXPECT_ERROR_CONTAINS(write(nested), ClosureError,
+                          (dir / "src/d").string() + ": a symlink is on its path now");
+    EXPECT_TRUE(digest_named(dir / "blobs").empty());
+}
+
 }  // namespace
 }  // namespace ocitools

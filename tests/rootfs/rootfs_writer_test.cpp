@@ -31,7 +31,9 @@ PlanEntry entry_for(const fs::path& host) {
                 .source = host.string(),
                 .link_target = {},
                 .mode = st.st_mode & 07777,
-                .mtime = st.st_mtim};
+                .mtime = st.st_mtim,
+                .dev = st.st_dev,
+                .ino = st.st_ino};
     if (S_ISDIR(st.st_mode)) e.kind = EntryKind::Directory;
     return e;
 }
@@ -186,6 +188,45 @@ TEST(RootfsWriter, ASourceSwappedForASymlinkIsNeverWrittenAsOne) {
     EXPECT_ERROR_CONTAINS(write_plan(plan, dir / "linked", {.hardlink = true}), ClosureError,
                           "is no longer a regular file");
     EXPECT_FALSE(fs::exists(fs::symlink_status(in_root(dir / "linked", dir / "src/d0/f2"))));
+}
+
+// Another user who can write a directory on a source's path swaps it for a symlink to a
+// directory of root's between the closure and the writer: nothing of root's is read or linked,
+// and the build fails naming the directory.
+TEST(RootfsWriter, ADirectorySwappedForASymlinkOnTheWayIsNeverFollowed) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 2, 3);
+    write_text(dir / "private/f1", "root's own");
+    fs::rename(dir / "src/d1", dir / "src/d1-was");
+    fs::create_directory_symlink(dir / "private", dir / "src/d1");
+    for (const bool hardlink : {false, true}) {
+        const fs::path root = dir / (hardlink ? "linked" : "copied");
+        EXPECT_ERROR_CONTAINS(write_plan(plan, root, {.hardlink = hardlink, .jobs = 2}),
+                              ClosureError,
+                              (dir / "src/d1").string() + ": a symlink is on its path now");
+        EXPECT_FALSE(fs::exists(in_root(root, dir / "src/d1/f1"))) << hardlink;
+    }
+}
+
+// A source renamed over by another file (or a directory swapped for another real one) since
+// the closure saw it is not what the closure saw: refused in both modes, and no link to it
+// stays.
+TEST(RootfsWriter, ASourceReplacedByAnotherFileIsRefused) {
+    ScratchDir dir;
+    const Plan plan = tree_plan(dir / "src", 1, 3);
+    write_text(dir / "other", "someone else's");
+    fs::rename(dir / "other", dir / "src/d0/f2");
+    for (const bool hardlink : {false, true}) {
+        const fs::path root = dir / (hardlink ? "linked" : "copied");
+        EXPECT_ERROR_CONTAINS(write_plan(plan, root, {.hardlink = hardlink}), ClosureError,
+                              (dir / "src/d0/f2").string() + " is not the file the closure saw");
+        EXPECT_FALSE(fs::exists(in_root(root, dir / "src/d0/f2"))) << hardlink;
+    }
+    // Its mode changed: refused too (the plan's mode is what the closure saw).
+    const Plan again = tree_plan(dir / "src2", 1, 2);
+    fs::permissions(dir / "src2/d0/f0", fs::perms(0600));
+    EXPECT_ERROR_CONTAINS(write_plan(again, dir / "mode", {}), ClosureError,
+                          (dir / "src2/d0/f0").string() + " changed mode");
 }
 
 // The workers write files while this thread still lays out the rest of the plan: an error in
