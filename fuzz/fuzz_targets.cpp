@@ -41,6 +41,13 @@ void ldcache(const std::uint8_t* data, std::size_t size) {
 void spec(const std::uint8_t* data, std::size_t size) {
     const std::string text(reinterpret_cast<const char*>(data), size);
     const Reporter quiet;
+    // As a spec file is read: duplicate keys and unrepresentable numbers refused, then the
+    // checks a build makes (runc's refusals: mounts on / or /proc, NUL bytes, ...).
+    try {
+        const ContainerSpec parsed = parse_spec_text(text, "fuzz.json", quiet);
+        check_spec(parsed);
+    } catch (const SpecError&) {
+    }
     const auto doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
     if (!doc.is_discarded()) {
         try {
@@ -48,6 +55,7 @@ void spec(const std::uint8_t* data, std::size_t size) {
         } catch (const SpecError&) {
         }
     }
+    (void)mount_destination_problem(text);
     try {
         (void)parse_mount_flag(text);
     } catch (const SpecError&) {

@@ -10,7 +10,9 @@ namespace ocitools::fuzz {
 
 void elf(const std::uint8_t* data, std::size_t size);      // ElfFile::parse
 void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse and lookups
-void spec(const std::uint8_t* data, std::size_t size);     // spec JSON, mount flags, #! lines
+// A spec as read from a file (duplicate keys, numbers, the checks a build makes), mount flags,
+// mount destinations, #! lines.
+void spec(const std::uint8_t* data, std::size_t size);
 // The Nix reference scanner: fed in chunks of a size the input picks, it must find exactly what
 // one whole-buffer scan finds (the carry-over across reads); aborts when it does not.
 void nix_scanner(const std::uint8_t* data, std::size_t size);

@@ -291,6 +291,7 @@ ContainerSpec parse_spec_text(const std::string& text, const std::string& origin
 }
 
 std::optional<std::string> mount_destination_problem(const std::string& destination) {
+    if (!destination.starts_with('/')) return "the destination must be an absolute path";
     const CanonPath path(destination);
     if (path == CanonPath::root())
         return "a mount on / would hide the root filesystem (runc refuses it)";

@@ -82,7 +82,7 @@ void add_bind_option(MountSpec& mount);
 // destinations, existing bind sources, unique destinations, the platform matching the host.
 void check_spec(const ContainerSpec& spec);
 
-// Why runc would refuse a mount at the absolute `destination`, or nullopt: "/" (it would hide
+// Why runc would refuse a mount at `destination`, or nullopt: a relative path, "/" (it would hide
 // the root), and "/proc" or beneath it but for the files runc lets lxcfs provide
 // (libcontainer's checkProcMount). Shared with `ocitools validate`.
 std::optional<std::string> mount_destination_problem(const std::string& destination);
