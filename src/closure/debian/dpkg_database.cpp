@@ -167,17 +167,29 @@ const std::string& DpkgDatabase::effective_architecture(const DpkgPackage& packa
     return package.architecture;
 }
 
-std::optional<std::string> DpkgDatabase::read_list(const DpkgPackage& package,
-                                                   fs::path& file) const {
+std::optional<FileBytes> DpkgDatabase::read_list(const DpkgPackage& package, fs::path& file,
+                                                 std::vector<std::byte>* scratch) const {
     const fs::path info = admin_dir_ / "info";
     const std::string qualified = package.name + ":" + package.architecture + ".list";
     const std::string plain = package.name + ".list";
     const bool same = package.multi_arch == MultiArch::Same && !package.architecture.empty();
     file = info / (same ? qualified : plain);
-    auto text = read_file(file, true);
+    auto read = [&]() -> std::optional<FileBytes> {
+        int error = 0;
+        auto opened = disk_.open(file.string(), error);
+        if (!opened) {
+            if (error == ENOENT) return std::nullopt;
+            throw SystemError("cannot open", disk_.shown(file.string()), error);
+        }
+        FileBytes bytes = opened->bytes(scratch);
+        if (bytes.bytes().size() > kMaxDatabaseFile)
+            throw SystemError("cannot read", disk_.shown(file.string()), EFBIG);
+        return bytes;
+    };
+    auto text = read();
     if (!text && !package.architecture.empty()) {
         file = info / (same ? plain : qualified);
-        text = read_file(file, true);
+        text = read();
     }
     if (!text)
         reporter_.warn("files list file for package " + package.binary_package() +
@@ -186,18 +198,26 @@ std::optional<std::string> DpkgDatabase::read_list(const DpkgPackage& package,
 }
 
 void DpkgDatabase::for_each_listed(const DpkgPackage& package,
-                                   const std::function<void(std::string_view)>& visit) const {
+                                   const std::function<void(std::string_view)>& visit,
+                                   std::vector<std::byte>* scratch,
+                                   const std::vector<std::string>& any_of) const {
     if (auto it = file_lists_.find(&package); it != file_lists_.end()) {
         for (const auto& path : it->second) visit(path);
         return;
     }
     fs::path file;
-    const auto text = read_list(package, file);
-    if (!text) {
+    const auto bytes = read_list(package, file, scratch);
+    if (!bytes) {
         file_lists_.emplace(&package, std::vector<std::string>{});  // warned once
         return;
     }
-    for_each_line(*text, [&](std::string_view line, int number) {
+    const std::string_view text(reinterpret_cast<const char*>(bytes->bytes().data()),
+                                bytes->bytes().size());
+    if (!any_of.empty() && std::none_of(any_of.begin(), any_of.end(), [&](const std::string& s) {
+            return text.find(s) != std::string_view::npos;
+        }))
+        return;
+    for_each_line(text, [&](std::string_view line, int number) {
         if (line.empty() || line.front() != '/')
             throw DpkgFormatError(where(file, number) + "expected an absolute path, got " +
                                   quote(line));
@@ -208,7 +228,7 @@ void DpkgDatabase::for_each_listed(const DpkgPackage& package,
 const std::vector<std::string>& DpkgDatabase::file_list(const DpkgPackage& package) const {
     if (auto it = file_lists_.find(&package); it != file_lists_.end()) return it->second;
     std::vector<std::string> paths;
-    for_each_listed(package, [&](std::string_view path) { paths.emplace_back(path); });
+    for_each_listed(package, [&](std::string_view path) { paths.emplace_back(path); }, nullptr);
     return file_lists_.emplace(&package, std::move(paths)).first->second;
 }
 

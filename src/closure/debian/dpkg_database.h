@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "fs/file_bytes.h"
 #include "base/reporter.h"
 #include "closure/debian/deb822.h"
 #include "closure/debian/dpkg_package.h"
@@ -86,18 +87,24 @@ class DpkgDatabase {
     // or DpkgFormatError for an empty or relative line.
     const std::vector<std::string>& file_list(const DpkgPackage& package) const;
     // Each path of the same list, in file order, without caching it (the cached list when
-    // file_list has read it): for one pass over every installed package's list.
+    // file_list has read it): for one pass over every installed package's list. A list is
+    // read into `scratch` when given (one pass reuses it for every package), or mapped when
+    // larger (FileBytes). With `any_of`, a list read here whose text holds none of those
+    // strings is skipped unsplit (it lists no path that holds one).
     void for_each_listed(const DpkgPackage& package,
-                         const std::function<void(std::string_view)>& visit) const;
+                         const std::function<void(std::string_view)>& visit,
+                         std::vector<std::byte>* scratch,
+                         const std::vector<std::string>& any_of = {}) const;
 
   private:
     // The whole file, or nullopt when it does not exist and `missing_ok`. Throws SystemError.
     std::optional<std::string> read_file(const std::filesystem::path& path,
                                          bool missing_ok) const;
     void read_status();
-    // The text of `package`'s file list and its path, or nullopt (with dpkg's warning).
-    std::optional<std::string> read_list(const DpkgPackage& package,
-                                         std::filesystem::path& file) const;
+    // The bytes of `package`'s file list (FileBytes, into `scratch`) and its path, or nullopt
+    // (with dpkg's warning).
+    std::optional<FileBytes> read_list(const DpkgPackage& package, std::filesystem::path& file,
+                                       std::vector<std::byte>* scratch) const;
     void read_diversions();
     void index();
 

@@ -325,14 +325,21 @@ std::set<std::string> InstalledFiles::installed_among(
         if (const Diversion* d = diversion_to(path)) listers[d->from];
     }
     // One pass over every installed package's list and conffiles, keeping nothing but the
-    // names of the packages listing those paths (a package's name outlives this).
+    // names of the packages listing those paths (a package's name outlives this). A list that
+    // names none of their directories lists none of them, and is not split into lines.
+    std::vector<std::string> directories;
+    for (const auto& [path, _] : listers)
+        directories.emplace_back(path.substr(0, path.rfind('/') + 1));
+    std::sort(directories.begin(), directories.end());
+    directories.erase(std::unique(directories.begin(), directories.end()), directories.end());
+    std::vector<std::byte> scratch;
     for (const DpkgPackage& package : db_.packages()) {
         if (!package.installed()) continue;
         auto note = [&](std::string_view path) {
             if (auto it = listers.find(path); it != listers.end())
                 it->second.insert(package.name);
         };
-        db_.for_each_listed(package, note);
+        db_.for_each_listed(package, note, &scratch, directories);
         for (const auto& conffile : package.conffiles)
             if (!conffile.obsolete) note(conffile.path);
     }
