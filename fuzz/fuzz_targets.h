@@ -9,7 +9,7 @@
 namespace ocitools::fuzz {
 
 void elf(const std::uint8_t* data, std::size_t size);      // ElfFile::parse
-void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse and lookups
+void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse, lookups, write back
 void spec(const std::uint8_t* data, std::size_t size);     // spec JSON, mount flags, #! lines
 // The Nix reference scanner: fed in chunks of a size the input picks, it must find exactly what
 // one whole-buffer scan finds (the carry-over across reads); aborts when it does not.
