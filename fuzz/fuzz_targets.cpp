@@ -1,12 +1,15 @@
 #include "fuzz_targets.h"
 
 #include <cstdlib>
+#include <optional>
+#include <span>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "closure/elf/elf.h"
 #include "closure/elf/ldcache.h"
+#include "closure/elf/ldcache_writer.h"
 #include "closure/nix/nix_reference_scanner.h"
 #include "closure/script/shebang.h"
 #include "base/error.h"
@@ -29,13 +32,30 @@ void elf(const std::uint8_t* data, std::size_t size) {
 }
 
 void ldcache(const std::uint8_t* data, std::size_t size) {
+    std::optional<LdCache> cache;
     try {
-        const auto cache = LdCache::parse(bytes(data, size), "fuzz-input");
+        cache = LdCache::parse(bytes(data, size), "fuzz-input");
         const ElfIdentity x86_64{ElfClass::Elf64, ElfData::Little, 62};
-        for (const auto& entry : cache.entries())
-            for (const auto* found : cache.find(entry.soname)) (void)compatible(*found, x86_64);
+        for (const auto& entry : cache->entries())
+            for (const auto* found : cache->find(entry.soname)) (void)compatible(*found, x86_64);
     } catch (const FormatError&) {
+        return;
     }
+    // What was parsed can be written (it throws nothing), reads back as the same entries in
+    // ldconfig's order (a glibc-hwcaps entry's raw field numbers the written subdirectories),
+    // and written again gives the same bytes.
+    std::vector<LdCacheEntry> sorted = cache->entries();
+    sort_like_ldconfig(sorted);
+    const std::string written = serialize_ld_cache(cache->entries(), "fuzz");
+    const LdCache again =
+        LdCache::parse(std::as_bytes(std::span(written.data(), written.size())), "written");
+    if (again.entries().size() != sorted.size() || again.generator() != "fuzz") std::abort();
+    for (std::size_t i = 0; i < sorted.size(); ++i) {
+        LdCacheEntry expected = sorted[i];
+        if (expected.hwcaps_subdir) expected.hwcap = again.entries()[i].hwcap;
+        if (again.entries()[i] != expected) std::abort();
+    }
+    if (serialize_ld_cache(again.entries(), "fuzz") != written) std::abort();
 }
 
 void spec(const std::uint8_t* data, std::size_t size) {

@@ -9,7 +9,7 @@
 namespace ocitools::fuzz {
 
 void elf(const std::uint8_t* data, std::size_t size);      // ElfFile::parse
-void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse and lookups
+void ldcache(const std::uint8_t* data, std::size_t size);  // LdCache::parse, lookups, write back
 // A spec as read from a file (duplicate keys, numbers, the checks a build makes), mount flags,
 // mount destinations, #! lines.
 void spec(const std::uint8_t* data, std::size_t size);

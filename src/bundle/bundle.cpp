@@ -11,6 +11,7 @@
 #include "base/error.h"
 #include "base/phase_time.h"
 #include "bundle/etc_files.h"
+#include "bundle/ld_cache_file.h"
 #include "bundle/link_policy.h"
 #include "bundle/temp_dir.h"
 #include "fs/path.h"
@@ -93,6 +94,8 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options, const 
     inputs.user = resolve_process_user(spec, etc.passwd, etc.group);
     const oci::RuntimeConfig config = runtime_config_for(spec, roots.env, inputs);
     etc.write_missing(writer, inputs.user->uid, inputs.user->gid, spec.hostname);
+    if (const auto cache = rootfs_ld_cache(closure.plan))
+        writer.create_file("/etc/ld.so.cache", *cache, 0644);
     // Mount points of the system mounts (the seed's `mkdir -p rootfs/{dev,proc,sys}`).
     for (const char* dir : {"/dev", "/proc", "/sys"}) writer.make_directory(dir);
     // /tmp and /var/tmp, world-writable with the sticky bit (FHS 3.0 3.18 and 5.15): mktemp,

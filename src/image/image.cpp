@@ -14,6 +14,7 @@
 #include "base/error.h"
 #include "base/parallel.h"
 #include "base/phase_time.h"
+#include "bundle/ld_cache_file.h"
 #include "bundle/temp_dir.h"
 #include "fs/file_bytes.h"
 #include "fs/path.h"
@@ -112,8 +113,9 @@ std::optional<std::string> planned_file(const Plan& plan, const std::string& pat
 }
 
 // The image's files: the closure's, with what a bundle also gets (bundle/bundle.cpp): the
-// directories above them, mount points of the runtime's system mounts, /tmp and /var/tmp with the sticky bit, the working
-// directory, and a minimal /etc/passwd, /etc/group and /etc/hosts where the closure has none.
+// directories above them, mount points of the runtime's system mounts, /tmp and /var/tmp with
+// the sticky bit, the working directory, a minimal /etc/passwd, /etc/group and /etc/hosts where
+// the closure has none, and the /etc/ld.so.cache of its libraries (bundle/ld_cache_file.h).
 struct ImageFiles {
     Plan plan;
     std::map<std::string, std::string> generated;  // content of the files ocitools makes
@@ -157,6 +159,7 @@ ImageFiles image_files(const Plan& closure, const ContainerSpec& spec, std::int6
     generate("/etc/passwd", minimal_passwd(user.uid, user.gid));
     generate("/etc/group", minimal_group(user.gid));
     generate("/etc/hosts", minimal_hosts(std::nullopt));
+    if (auto cache = rootfs_ld_cache(closure)) generate("/etc/ld.so.cache", std::move(*cache));
     return out;
 }
 

@@ -2,6 +2,8 @@
 
 #include "base/error.h"
 
+#include <algorithm>
+
 namespace ocitools {
 
 bool PlanEntry::operator==(const PlanEntry& o) const {
@@ -82,6 +84,34 @@ void Plan::add(PlanEntry entry) {
 const PlanEntry* Plan::find(const std::string& path) const {
     auto it = entries_.find(path);
     return it == entries_.end() ? nullptr : &it->second;
+}
+
+const PlanEntry* Plan::resolve(std::string_view path) const {
+    std::string done;  // the components resolved so far, each as "/name"
+    std::string rest(path);
+    int links = 0;
+    for (std::size_t at = 0; at < rest.size();) {
+        const std::size_t end = std::min(rest.find('/', at), rest.size());
+        const std::string_view name = std::string_view(rest).substr(at, end - at);
+        at = end + 1;
+        if (name.empty() || name == ".") continue;
+        if (name == "..") {
+            done.resize(done.empty() ? 0 : done.rfind('/'));
+            continue;
+        }
+        const std::string next = done + "/" + std::string(name);
+        const PlanEntry* entry = find(next);
+        if (entry && entry->kind == EntryKind::Symlink) {
+            if (++links > 40) return nullptr;  // ELOOP, at the kernel's limit
+            if (entry->link_target.starts_with('/')) done.clear();
+            rest = entry->link_target + "/" + (at < rest.size() ? rest.substr(at) : "");
+            at = 0;
+            continue;
+        }
+        if (entry && entry->kind != EntryKind::Directory && at < rest.size()) return nullptr;
+        done = next;
+    }
+    return done.empty() ? find("/") : find(done);
 }
 
 std::vector<PlanEntry> Plan::entries() const {

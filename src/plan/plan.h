@@ -6,6 +6,7 @@
 
 #include <map>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ocitools {
@@ -39,6 +40,11 @@ class Plan {
     void add(PlanEntry entry);
     bool contains(const std::string& path) const { return entries_.count(path) != 0; }
     const PlanEntry* find(const std::string& path) const;
+    // The entry the container reaches at `path`, an absolute path: its symlink entries followed
+    // as path_resolution(7) follows them inside the rootfs (an absolute target from the rootfs's
+    // root). nullptr when the path leads to no entry (a directory the plan leaves implicit, a
+    // path beneath a file or inside a store path, a symlink loop).
+    const PlanEntry* resolve(std::string_view path) const;
 
     // Entries sorted by path, so every directory comes before what it holds.
     std::vector<PlanEntry> entries() const;

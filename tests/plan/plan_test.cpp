@@ -38,5 +38,30 @@ TEST(Plan, NothingBeneathAFileOrASymlink) {
     EXPECT_EQ(other.size(), 1u);
 }
 
+// A path as the container resolves it: merged /usr and soname links, relative and absolute
+// targets, "..", and no way out of the plan.
+TEST(Plan, ResolveFollowsSymlinkEntries) {
+    Plan plan;
+    auto link = [&](const std::string& path, const std::string& target) {
+        plan.add({path, EntryKind::Symlink, path, target, 0777, {}});
+    };
+    link("/lib", "usr/lib");
+    plan.add({"/usr/lib/x/libz.so.1.2", EntryKind::File, "/usr/lib/x/libz.so.1.2", "", 0644, {}});
+    link("/usr/lib/x/libz.so.1", "libz.so.1.2");
+    link("/usr/lib/x/abs", "/lib/x/../x/libz.so.1");
+    link("/loop", "loop");
+    plan.add({"/nix/store/h-a", EntryKind::StorePath, "/nix/store/h-a", "", 0555, {}});
+    const PlanEntry* file = plan.find("/usr/lib/x/libz.so.1.2");
+    EXPECT_EQ(plan.resolve("/lib/x/libz.so.1"), file);
+    EXPECT_EQ(plan.resolve("//lib/./x/abs"), file);
+    EXPECT_EQ(plan.resolve("/usr/lib/x/libz.so.1.2"), file);
+    EXPECT_EQ(plan.resolve("/../lib/x/libz.so.1"), file);
+    EXPECT_EQ(plan.resolve("/lib/x/libz.so.1/y"), nullptr);  // beneath a file
+    EXPECT_EQ(plan.resolve("/lib/x/missing.so"), nullptr);
+    EXPECT_EQ(plan.resolve("/loop"), nullptr);
+    EXPECT_EQ(plan.resolve("/nix/store/h-a/lib/liba.so"), nullptr);  // not seen inside
+    EXPECT_EQ(plan.resolve("/nix/store/h-a"), plan.find("/nix/store/h-a"));
+}
+
 }  // namespace
 }  // namespace ocitools

@@ -1,6 +1,7 @@
 #include "closure/elf/ldcache.h"
 
 #include "closure/elf/elf_bytes.h"
+#include "closure/elf/ldcache_layout.h"
 #include "base/error.h"
 
 #include <elf.h>
@@ -16,34 +17,7 @@ namespace ocitools {
 
 namespace {
 
-// Layouts from glibc sysdeps/generic/dl-cache.h.
-constexpr std::string_view kOldMagic = "ld.so-1.7.0";
-constexpr std::uint64_t kOldHeaderSize = 16;  // char magic[11]; uint32_t nlibs (at offset 12)
-constexpr std::uint64_t kOldNlibs = 12;
-constexpr std::uint64_t kOldEntrySize = 12;  // int32 flags; uint32 key, value
-
-constexpr std::string_view kNewMagic = "glibc-ld.so.cache";
-constexpr std::string_view kNewVersion = "1.1";
-constexpr std::uint64_t kNewHeaderSize = 48;
-constexpr std::uint64_t kNewNlibs = 20, kNewFlags = 28, kNewExtensionOffset = 32;
-constexpr std::uint64_t kNewEntrySize = 24;  // int32 flags; uint32 key, value, osversion; u64 hwcap
-constexpr std::uint64_t kEntryFlags = 0, kEntryKey = 4, kEntryValue = 8, kEntryHwcap = 16;
-
-// cache_file_new.flags & 3.
-constexpr std::uint8_t kEndianMask = 3, kEndianUnset = 0, kEndianInvalid = 1, kEndianLittle = 2;
-
-// struct cache_extension and cache_extension_section.
-constexpr std::uint32_t kExtensionMagic = 0xeaa42174;  // (uint32_t) -358342284
-constexpr std::uint64_t kExtensionHeaderSize = 8, kExtensionSectionSize = 16;
-constexpr std::uint32_t kTagGenerator = 0, kTagGlibcHwcaps = 1;
-
-// DL_CACHE_HWCAP_EXTENSION: bit 62 marks an entry whose low 32 bits index the glibc-hwcaps
-// section; bits 32..41 hold the required ISA level.
-constexpr std::uint64_t kHwcapIsaLevelMask = (1u << 10) - 1;
-
-bool is_hwcap_extension(std::uint64_t hwcap) {
-    return ((hwcap >> 32) & ~kHwcapIsaLevelMask) == (std::uint64_t{1} << 30);
-}
+using namespace ldcache_layout;
 
 bool has_prefix(std::span<const std::byte> bytes, std::uint64_t offset, std::string_view text) {
     return checked_end(offset, text.size(), bytes.size()) &&
@@ -144,6 +118,7 @@ class CacheParser {
         for (std::uint64_t i = 0; i < nlibs; ++i) {
             const std::uint64_t e = first + i * kNewEntrySize;
             LdCacheEntry entry = read_entry(v, e, base, i);
+            entry.osversion = v.u32(e + kEntryOsversion);
             entry.hwcap = v.u64(e + kEntryHwcap);
             if (is_hwcap_extension(entry.hwcap)) {
                 entry.isa_level =

@@ -51,6 +51,8 @@ struct LdCacheEntry {
     std::string path;    // absolute path of the library
     std::int32_t flags = 0;
     std::uint64_t hwcap = 0;  // raw hwcap field (always 0 in the old format)
+    // The kernel version the library's ABI note requires; 0 for none, as glibc 2.36 writes it.
+    std::uint32_t osversion = 0;
     // Set for glibc-hwcaps entries (e.g. "x86-64-v3" for .../glibc-hwcaps/x86-64-v3/libfoo.so.1):
     // ld.so prefers them over the base entry when the CPU supports that subdirectory.
     std::optional<std::string> hwcaps_subdir;
