@@ -292,6 +292,12 @@ int main(int argc, char** argv) {
     closure_cmd->add_flag("--list-packages", list_packages,
                           "Print the Debian package set (name:architecture) instead of the paths");
     bool why = false;
+    std::vector<std::string> closure_env;
+    closure_cmd
+        ->add_option("-e,--env", closure_env,
+                     "The container's environment variable KEY=VALUE, as build-container takes "
+                     "it (PATH finds the program, LD_LIBRARY_PATH its libraries); repeatable")
+        ->allow_extra_args(false);
     closure_cmd->add_flag("--why", why,
                           "Print each path with the first reason it entered, as PATH<TAB>REASON "
                           "(the directories above the paths included)");
@@ -364,7 +370,8 @@ int main(int argc, char** argv) {
             phase_done("arguments");
             build_image(spec, options, reporter);
         } else if (*closure_cmd) {
-            const ContainerSpec spec = closure_flags.spec(reporter);
+            ContainerSpec spec = closure_flags.spec(reporter);
+            for (const auto& e : closure_env) set_env(spec.env, e, "--env");
             check_spec(spec);
             phase_done("arguments");
             ClosureOptions options = closure_flags.closure_options();

@@ -68,7 +68,7 @@ class ClosureWalk {
   public:
     // Everything on the host is read from `disk`, which caches.
     ClosureWalk(const Disk& disk, Closure& closure, const Reporter& reporter,
-                std::string container_path, const ClosureOptions& options)
+                std::string container_path, std::string library_path, const ClosureOptions& options)
         : disk_(disk),
           closure_(closure),
           reporter_(reporter),
@@ -82,7 +82,7 @@ class ClosureWalk {
               },
               reasons_),
           files_(disk),
-          libraries_(files_),
+          libraries_(files_, std::move(library_path)),
           container_path_(std::move(container_path)) {}
 
     // A store path named inside an argument ("--config=/nix/store/<hash>-x/etc/c").
@@ -466,7 +466,7 @@ Closure compute_closure(const Roots& roots, const Reporter& reporter,
     Closure closure;
     // One cache for the whole build: each path is asked of the kernel once.
     const CachingDisk disk(host);
-    ClosureWalk walk(disk, closure, reporter, roots.path, options);
+    ClosureWalk walk(disk, closure, reporter, roots.path, roots.library_path, options);
     // The interpreter hint is for ELF mode: a package closure brings the modules.
     // A traced run has brought them.
     if (options.package_closure || !roots.packages.empty() || roots.traced)

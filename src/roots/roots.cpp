@@ -60,6 +60,8 @@ Roots compute_roots(const ContainerSpec& spec, const std::string& host_search_pa
     }
     roots.env = container_environment(spec, program_dir);
     roots.path = env_value(roots.env, "PATH")->substr(5);
+    if (const std::string* value = env_value(roots.env, "LD_LIBRARY_PATH"))
+        roots.library_path = value->substr(16);
 
     for (size_t i = 0; i < spec.args.size(); ++i)
         for (auto& store_path : store_dir.find_in(spec.args[i])) {

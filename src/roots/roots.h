@@ -35,6 +35,8 @@ struct Roots {
     // PATH), then the user's entries, then TERM=xterm for a terminal. `path` is its PATH value.
     std::vector<std::string> env;
     std::string path;
+    std::string library_path;  // LD_LIBRARY_PATH of `env`, empty when unset
+
     bool traced = false;  // files of a traced run are among `files` (--trace)
 };
 

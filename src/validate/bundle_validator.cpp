@@ -152,6 +152,8 @@ class Checker {
                             "]: must be a \"KEY=value\" string");
                 else if (e.get<std::string>().starts_with("PATH="))
                     path_ = e.get<std::string>().substr(5);
+                else if (e.get<std::string>().starts_with("LD_LIBRARY_PATH="))
+                    library_path_ = e.get<std::string>().substr(16);
             }
         }
         if (auto user = field(*p, "user", "process.", true, json::value_t::object, "an object")) {
@@ -275,7 +277,7 @@ class Checker {
         }
         // Its interpreter chain and libraries, as ld.so and the kernel will look for them.
         try {
-            check_startup(*rootfs_, found, search);
+            check_startup(*rootfs_, found, search, library_path_);
         } catch (const Error& e) {
             problem("process.args[0]: " + program + " would not start: " + e.what());
         }
@@ -286,6 +288,7 @@ class Checker {
     std::optional<RootfsDisk> rootfs_;
     std::optional<std::string> args0_;
     std::optional<std::string> path_;
+    std::string library_path_;  // LD_LIBRARY_PATH of process.env, empty when unset
     std::string cwd_;
     bool has_namespace_ = false;
 };

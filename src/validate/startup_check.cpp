@@ -55,10 +55,10 @@ std::string find_in_tree(const FileTree& tree, const std::string& name,
 }
 
 void check_startup(const Disk& rootfs, const std::string& program,
-                   const std::string& container_path) {
+                   const std::string& container_path, const std::string& library_path) {
     const CachingDisk disk(rootfs);
     const FileTree tree(disk);
-    LibrarySearch libraries(tree);
+    LibrarySearch libraries(tree, library_path);
     check_file(tree, libraries, program, container_path, 0);
 }
 

@@ -11,10 +11,11 @@
 namespace ocitools {
 
 // Throws ClosureError (or FormatError / SystemError) naming what is missing or broken.
-// `program` is args[0]; `container_path` the PATH of the process; `rootfs` the tree (a
-// RootfsDisk, so that paths resolve as in the container).
+// `program` is args[0]; `container_path` the PATH of the process, `library_path` its
+// LD_LIBRARY_PATH (empty when unset); `rootfs` the tree (a RootfsDisk, so that paths resolve
+// as in the container).
 void check_startup(const Disk& rootfs, const std::string& program,
-                   const std::string& container_path);
+                   const std::string& container_path, const std::string& library_path = {});
 
 // Find `name` along `search_path` inside `tree`: the first executable regular file. Empty when
 // none.

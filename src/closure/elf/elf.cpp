@@ -66,9 +66,12 @@ struct ParsedElf {
     std::uint16_t machine = 0;
     std::optional<std::string> interpreter;
     std::vector<std::string> needed;
+    std::vector<std::string> filters;
+    std::vector<std::string> auxiliaries;
     std::optional<std::string> rpath;
     std::optional<std::string> runpath;
     std::optional<std::string> soname;
+    std::uint64_t flags_1 = 0;
 };
 
 std::string hex(std::uint64_t value) {
@@ -147,8 +150,8 @@ ParsedElf parse_image(const ByteView& v) {
     }
     // String-valued tags hold offsets into DT_STRTAB, which may come later in the array; collect
     // first, resolve after. When a tag repeats, the last one wins, as in glibc's
-    // elf_get_dynamic_info (needed entries are all kept, in order).
-    std::vector<std::uint64_t> needed;
+    // elf_get_dynamic_info (needed and filter entries are all kept, in order).
+    std::vector<std::uint64_t> needed, filters, auxiliaries;
     std::optional<std::uint64_t> rpath, runpath, soname, strtab, strsz;
     const std::uint64_t count = dynamic->filesz / L::dyn_size;
     for (std::uint64_t i = 0; i < count; ++i) {
@@ -159,6 +162,15 @@ ParsedElf parse_image(const ByteView& v) {
         switch (tag) {
             case DT_NEEDED:
                 needed.push_back(val);
+                break;
+            case DT_FILTER:
+                filters.push_back(val);
+                break;
+            case DT_AUXILIARY:
+                auxiliaries.push_back(val);
+                break;
+            case DT_FLAGS_1:
+                out.flags_1 = val;
                 break;
             case DT_RPATH:
                 rpath = val;
@@ -179,7 +191,8 @@ ParsedElf parse_image(const ByteView& v) {
                 break;
         }
     }
-    if (needed.empty() && !rpath && !runpath && !soname) return out;
+    if (needed.empty() && filters.empty() && auxiliaries.empty() && !rpath && !runpath && !soname)
+        return out;
     if (!strtab) v.fail("PT_DYNAMIC has string entries but no DT_STRTAB");
 
     // DT_STRTAB is an address: find the PT_LOAD whose file image holds it (ld.so reads it from
@@ -212,6 +225,9 @@ ParsedElf parse_image(const ByteView& v) {
     };
     out.needed.reserve(needed.size());
     for (std::uint64_t offset : needed) out.needed.push_back(string_at(offset, "DT_NEEDED"));
+    for (std::uint64_t offset : filters) out.filters.push_back(string_at(offset, "DT_FILTER"));
+    for (std::uint64_t offset : auxiliaries)
+        out.auxiliaries.push_back(string_at(offset, "DT_AUXILIARY"));
     if (rpath) out.rpath = string_at(*rpath, "DT_RPATH");
     if (runpath) out.runpath = string_at(*runpath, "DT_RUNPATH");
     if (soname) out.soname = string_at(*soname, "DT_SONAME");
@@ -257,10 +273,17 @@ ElfFile ElfFile::parse(std::span<const std::byte> bytes, const std::string& name
     elf.type_ = parsed.type;
     elf.interpreter_ = std::move(parsed.interpreter);
     elf.needed_ = std::move(parsed.needed);
+    elf.filters_ = std::move(parsed.filters);
+    elf.auxiliaries_ = std::move(parsed.auxiliaries);
+    elf.flags_1_ = parsed.flags_1;
     elf.rpath_ = std::move(parsed.rpath);
     elf.runpath_ = std::move(parsed.runpath);
     elf.soname_ = std::move(parsed.soname);
     return elf;
+}
+
+bool ElfFile::nodeflib() const {
+    return (flags_1_ & DF_1_NODEFLIB) != 0;
 }
 
 ElfFile ElfFile::load(const std::filesystem::path& path) {

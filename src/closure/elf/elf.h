@@ -38,18 +38,30 @@ class ElfFile {
     std::uint16_t type() const { return type_; }  // e_type: ET_EXEC = 2, ET_DYN = 3
     const std::optional<std::string>& interpreter() const { return interpreter_; }  // PT_INTERP
     const std::vector<std::string>& needed() const { return needed_; }              // DT_NEEDED
+    // Filtees: DT_FILTER (ld.so fails without them), DT_AUXILIARY (loaded when found).
+    const std::vector<std::string>& filters() const { return filters_; }
+    const std::vector<std::string>& auxiliaries() const { return auxiliaries_; }
     const std::optional<std::string>& rpath() const { return rpath_; }              // DT_RPATH
     const std::optional<std::string>& runpath() const { return runpath_; }          // DT_RUNPATH
     const std::optional<std::string>& soname() const { return soname_; }            // DT_SONAME
+    // DF_1_NODEFLIB in DT_FLAGS_1: ld.so finds this object's dependencies neither in the
+    // default directories nor through ld.so.cache entries in them.
+    bool nodeflib() const;
 
     // Needs the dynamic loader: has an interpreter or shared-library dependencies.
-    bool is_dynamic() const { return interpreter_.has_value() || !needed_.empty(); }
+    bool is_dynamic() const {
+        return interpreter_.has_value() || !needed_.empty() || !filters_.empty() ||
+               !auxiliaries_.empty();
+    }
 
   private:
     ElfIdentity identity_{};
     std::uint16_t type_ = 0;
     std::optional<std::string> interpreter_;
     std::vector<std::string> needed_;
+    std::vector<std::string> filters_;
+    std::vector<std::string> auxiliaries_;
+    std::uint64_t flags_1_ = 0;
     std::optional<std::string> rpath_;
     std::optional<std::string> runpath_;
     std::optional<std::string> soname_;

@@ -2,8 +2,9 @@
 
 #include <elf.h>
 
+#include <algorithm>
 #include <cerrno>
-#include <deque>
+#include <optional>
 #include <set>
 
 #include "fs/path.h"
@@ -25,7 +26,8 @@ std::string join(const std::string& dir, const std::string& name) {
     return dir + "/" + name;
 }
 
-// glibc-hwcaps subdirectories ld.so knows for a machine (elf/dl-hwcaps*.c, sysdeps/*/dl-hwcaps*).
+// glibc-hwcaps subdirectories ld.so knows for a machine (elf/dl-hwcaps*.c, sysdeps/*/dl-hwcaps*),
+// best first. A CPU supports a suffix of the list: the levels up to its own.
 std::vector<std::string> hwcaps_subdirs(const ElfIdentity& id) {
     switch (id.machine) {
         case EM_X86_64:
@@ -62,6 +64,74 @@ std::string platform_of(const ElfIdentity& id) {
     }
 }
 
+// The legacy hwcaps subdirectories glibc before 2.37 searches (elf/dl-hwcaps.c,
+// _dl_important_hwcaps): every subset of the hwcap names, the platform and "tls", named in
+// reverse order ("tls/x86_64/x86_64"), the largest first, ending with "" (the directory itself).
+std::vector<std::string> legacy_subdirs(std::vector<std::string> parts) {
+    parts.push_back("tls");
+    const size_t n = parts.size();
+    std::vector<std::string> out;
+    for (size_t i = 0; i < (size_t{1} << n); ++i) {
+        const size_t set = (size_t{1} << n) - 1 - i;
+        std::string sub;
+        for (size_t k = n; k-- > 0;)
+            if (set & (size_t{1} << k)) sub += (sub.empty() ? "" : "/") + parts[k];
+        out.push_back(sub);
+    }
+    return out;
+}
+
+// What a kind of CPU makes ld.so try in each directory, in order: its glibc-hwcaps
+// subdirectories, then (glibc before 2.37) the legacy ones, then the directory itself. One
+// list per kind of CPU ld.so tells apart, each distinct list once.
+std::vector<std::vector<std::string>> cpu_kinds(const ElfIdentity& id, bool legacy) {
+    std::vector<std::vector<std::string>> legacy_lists;
+    if (!legacy) {
+        legacy_lists.push_back({""});
+    } else if (id.machine == EM_X86_64 && id.elf_class == ElfClass::Elf64) {
+        // sysdeps/x86/cpu-features.c: hwcap "x86_64" always, "avx512_1" on Intel CPUs with
+        // AVX512; the platform is AT_PLATFORM ("x86_64") unless an Intel CPU makes it
+        // "haswell" or "xeon_phi".
+        for (const auto& parts :
+             std::vector<std::vector<std::string>>{{"x86_64", "x86_64"},
+                                                   {"x86_64", "haswell"},
+                                                   {"x86_64", "xeon_phi"},
+                                                   {"x86_64", "avx512_1", "haswell"},
+                                                   {"x86_64", "avx512_1", "x86_64"}})
+            legacy_lists.push_back(legacy_subdirs(parts));
+    } else {
+        legacy_lists.push_back(legacy_subdirs({platform_of(id)}));
+    }
+    const auto levels = hwcaps_subdirs(id);
+    std::vector<std::vector<std::string>> kinds;
+    for (size_t level = 0; level <= levels.size(); ++level) {
+        for (const auto& tail : legacy_lists) {
+            std::vector<std::string> kind;
+            for (size_t i = level; i < levels.size(); ++i)
+                kind.push_back("glibc-hwcaps/" + levels[i]);
+            kind.insert(kind.end(), tail.begin(), tail.end());
+            if (std::find(kinds.begin(), kinds.end(), kind) == kinds.end())
+                kinds.push_back(std::move(kind));
+        }
+    }
+    return kinds;
+}
+
+// The glibc ld.so for a machine, for roots that name none (a library loaded as if dlopen'ed).
+std::string standard_interpreter(const ElfIdentity& id) {
+    switch (id.machine) {
+        case EM_X86_64:
+            return id.elf_class == ElfClass::Elf64 ? "/lib64/ld-linux-x86-64.so.2"
+                                                   : "/libx32/ld-linux-x32.so.2";
+        case EM_386:
+            return "/lib/ld-linux.so.2";
+        case EM_AARCH64:
+            return "/lib/ld-linux-aarch64.so.1";
+        default:
+            return {};
+    }
+}
+
 }  // namespace
 
 std::string multiarch_tuple(const ElfIdentity& id) {
@@ -94,7 +164,8 @@ std::string multiarch_tuple(const ElfIdentity& id) {
     }
 }
 
-LibrarySearch::LibrarySearch(const FileTree& tree) : tree_(tree) {
+LibrarySearch::LibrarySearch(const FileTree& tree, std::string library_path)
+    : tree_(tree), library_path_(std::move(library_path)) {
     const Disk& disk = tree_.disk();
     if (const std::string path = "/etc/ld.so.cache"; disk.is_regular_file(path)) {
         const FileBytes bytes = disk.open(path)->bytes(nullptr);
@@ -171,42 +242,102 @@ bool LibrarySearch::usable(const std::string& path, const ElfIdentity& identity)
     }
 }
 
-std::vector<std::string> LibrarySearch::find_in_directories(const std::string& name,
-                                                            const std::vector<std::string>& dirs,
-                                                            const ElfIdentity& identity) {
-    const auto subdirs = hwcaps_subdirs(identity);
-    for (const auto& dir : dirs) {
-        std::vector<std::string> found;
-        for (const auto& sub : subdirs) {
-            const std::string candidate = join(join(join(dir, "glibc-hwcaps"), sub), name);
-            if (usable(candidate, identity)) found.push_back(candidate);
-        }
-        const std::string base = join(dir, name);
-        if (usable(base, identity)) found.push_back(base);
-        if (!found.empty()) return found;
+bool LibrarySearch::is_directory(const std::string& path) {
+    auto [it, fresh] = directories_.try_emplace(path, false);
+    if (fresh) {
+        const auto st = tree_.stat(path);
+        it->second = st && S_ISDIR(st->st_mode);
     }
-    return {};
+    return it->second;
 }
 
-std::vector<std::string> LibrarySearch::find_in_cache(const std::string& name,
-                                                      const ElfIdentity& identity) {
-    if (!cache_) return {};
-    std::vector<std::string> found;
-    bool have_base = false;
-    for (const LdCacheEntry* entry : cache_->find(name)) {
-        if (!compatible(*entry, identity) || !usable(entry->path, identity)) continue;
-        if (entry->hwcaps_subdir) {
-            found.push_back(entry->path);
-        } else if (!have_base) {
-            found.push_back(entry->path);  // the first base entry is the one ld.so takes
-            have_base = true;
+bool LibrarySearch::searches_legacy_hwcaps(const std::string& interpreter) {
+    auto [it, fresh] = legacy_by_interpreter_.try_emplace(interpreter, true);
+    if (!fresh || interpreter.empty() || !tree_.is_regular_file(interpreter)) return it->second;
+    // elf/dl-usage.c prints "ld.so <pkgversion> <stable|development> release version 2.NN."
+    const FileBytes bytes = tree_.disk().open(interpreter)->bytes(nullptr);
+    const std::string_view text(reinterpret_cast<const char*>(bytes.bytes().data()),
+                                bytes.bytes().size());
+    const std::string_view marker = " release version 2.";
+    for (size_t at = text.find(marker); at != std::string_view::npos;
+         at = text.find(marker, at + 1)) {
+        size_t end = at + marker.size();
+        int minor = 0;
+        while (end < text.size() && isdigit(static_cast<unsigned char>(text[end])) && minor < 1000)
+            minor = minor * 10 + (text[end++] - '0');
+        if (end == at + marker.size()) continue;
+        it->second = minor < 37;
+        break;
+    }
+    return it->second;
+}
+
+// One object's search for one name, for every kind of CPU: the union of what each finds.
+std::vector<std::string> LibrarySearch::find(const std::string& name,
+                                             const std::vector<std::string>& dirs,
+                                             const ElfIdentity& identity, bool nodeflib,
+                                             bool legacy) {
+    std::unordered_map<std::string, bool> candidates;  // usable(), asked once each
+    auto in_directories = [&](const std::vector<std::string>& list,
+                              const std::vector<std::string>& kind) -> std::string {
+        for (const auto& dir : list) {
+            for (const auto& sub : kind) {
+                // ld.so remembers which subdirectories exist; so do we.
+                if (!sub.empty() && !is_directory(join(dir, sub))) continue;
+                const std::string candidate = join(sub.empty() ? dir : join(dir, sub), name);
+                auto [it, fresh] = candidates.try_emplace(candidate, false);
+                if (fresh) it->second = usable(candidate, identity);
+                if (it->second) return candidate;
+            }
         }
+        return {};
+    };
+
+    // The cache's entries for the name that ld.so may take (dl-cache.c): with DF_1_NODEFLIB,
+    // none in a system directory (dl-load.c compares the path's prefix).
+    const auto system = system_directories(identity);
+    std::optional<std::vector<const LdCacheEntry*>> entries;  // read when first needed
+    auto cache_entries = [&]() -> const std::vector<const LdCacheEntry*>& {
+        if (entries) return *entries;
+        entries.emplace();
+        if (!cache_) return *entries;
+        for (const LdCacheEntry* entry : cache_->find(name)) {
+            if (!compatible(*entry, identity)) continue;
+            if (nodeflib && std::any_of(system.begin(), system.end(), [&](const std::string& d) {
+                    return entry->path.starts_with(join(d, ""));
+                }))
+                continue;
+            if (usable(entry->path, identity)) entries->push_back(entry);
+        }
+        return *entries;
+    };
+    auto in_cache = [&](const std::vector<std::string>& kind) -> std::string {
+        // The best glibc-hwcaps entry this kind of CPU supports, else the first base entry.
+        for (const auto& sub : kind) {
+            if (!sub.starts_with("glibc-hwcaps/")) continue;
+            for (const LdCacheEntry* entry : cache_entries())
+                if (entry->hwcaps_subdir && "glibc-hwcaps/" + *entry->hwcaps_subdir == sub)
+                    return entry->path;
+        }
+        for (const LdCacheEntry* entry : cache_entries())
+            if (!entry->hwcaps_subdir) return entry->path;
+        return {};
+    };
+
+    std::vector<std::string> found;
+    for (const auto& kind : cpu_kinds(identity, legacy)) {
+        std::string hit = in_directories(dirs, kind);
+        if (hit.empty()) hit = in_cache(kind);
+        if (hit.empty() && !nodeflib) hit = in_directories(system, kind);
+        if (!hit.empty() && std::find(found.begin(), found.end(), hit) == found.end())
+            found.push_back(std::move(hit));
     }
     return found;
 }
 
-std::vector<std::string> LibrarySearch::search_directories(const std::vector<Object>& objects,
-                                                           size_t index) {
+std::vector<std::string> LibrarySearch::search_directories(
+    const std::vector<Object>& objects, size_t index,
+    const std::vector<std::string>& library_path) {
     std::vector<std::string> dirs;
     const Object& object = objects[index];
     auto add_list = [&](const std::string& list, const Object& owner) {
@@ -226,20 +357,42 @@ std::vector<std::string> LibrarySearch::search_directories(const std::vector<Obj
             if (loader.elf->rpath() && !loader.elf->runpath())
                 add_list(*loader.elf->rpath(), loader);
         }
-    } else {
-        add_list(*object.elf->runpath(), object);
     }
+    dirs.insert(dirs.end(), library_path.begin(), library_path.end());
+    if (object.elf->runpath()) add_list(*object.elf->runpath(), object);
     return dirs;
 }
 
 LoadSet LibrarySearch::load(const std::string& path) {
+    LoadSet result = load_once(path, true);
+    if (library_path_.empty()) return result;
+    // Secure-execution mode (ld.so(8)): a set-user-ID or set-group-ID program run by another
+    // user loads without LD_LIBRARY_PATH. Whether it will be is the container's business:
+    // keep both.
+    const auto st = tree_.stat(path);
+    if (!st || !(st->st_mode & (S_ISUID | S_ISGID))) return result;
+    const LoadSet secure = load_once(path, false);
+    for (size_t i = 0; i < secure.libraries.size(); ++i) {
+        if (std::find(result.libraries.begin(), result.libraries.end(), secure.libraries[i]) !=
+            result.libraries.end())
+            continue;
+        result.libraries.push_back(secure.libraries[i]);
+        result.needed_by.push_back(secure.needed_by[i]);
+    }
+    return result;
+}
+
+LoadSet LibrarySearch::load_once(const std::string& path, bool with_library_path) {
     LoadSet result;
     auto root_elf = tree_.elf(path);
     if (!root_elf) throw ClosureError(quote(path) + ": not an ELF object");
     std::vector<Object> objects;
     objects.push_back(Object{path, parent_path(path), root_elf, -1});
-    std::set<std::string> loaded;  // names that satisfy a DT_NEEDED: sonames and load names
-    if (root_elf->soname()) loaded.insert(*root_elf->soname());
+    // What satisfies a name without a search (dl-load.c, _dl_map_object): the names objects
+    // were loaded under, their paths and their sonames.
+    std::set<std::string> names{path};
+    std::set<std::string> files{path};  // the objects loaded, by path
+    if (root_elf->soname()) names.insert(*root_elf->soname());
 
     if (root_elf->interpreter()) {
         result.interpreter = *root_elf->interpreter();
@@ -247,15 +400,38 @@ LoadSet LibrarySearch::load(const std::string& path) {
             throw ClosureError(quote(path) + ": its ELF interpreter " + quote(result.interpreter) +
                                " does not exist");
         // ld.so is already loaded as the interpreter; libc's DT_NEEDED on it is satisfied.
-        loaded.insert(result.interpreter);
+        names.insert(result.interpreter);
+        files.insert(result.interpreter);
         if (auto interp = tree_.elf(result.interpreter); interp && interp->soname())
-            loaded.insert(*interp->soname());
+            names.insert(*interp->soname());
+    }
+    const bool legacy = searches_legacy_hwcaps(root_elf->interpreter()
+                                                   ? *root_elf->interpreter()
+                                                   : standard_interpreter(root_elf->identity()));
+
+    // LD_LIBRARY_PATH: its $ORIGIN is the program's (dl-load.c, _dl_init_paths).
+    std::vector<std::string> library_path;
+    if (with_library_path) {
+        size_t from = 0;
+        while (from <= library_path_.size()) {
+            const size_t to =
+                std::min(library_path_.find_first_of(":;", from), library_path_.size());
+            const std::string dir = expand(library_path_.substr(from, to - from), objects[0]);
+            if (!dir.empty() && dir[0] == '/') library_path.push_back(dir);
+            from = to + 1;
+        }
     }
 
-    for (size_t i = 0; i < objects.size(); ++i) {
-        const ElfIdentity identity = objects[i].elf->identity();
-        for (const std::string& name : objects[i].elf->needed()) {
-            if (loaded.count(name)) continue;
+    // Breadth first; a filter's filtees are handled right after it (dl-deps.c).
+    std::vector<size_t> order{0};
+    for (size_t at = 0; at < order.size(); ++at) {
+        const size_t i = order[at];
+        size_t filtees = 0;
+        auto add = [&](const std::string& raw, bool required, bool filtee) {
+            const std::string name = expand(raw, objects[i]);
+            if (names.count(name)) return;
+            const ElfIdentity identity = objects[i].elf->identity();
+            const bool nodeflib = objects[i].elf->nodeflib();
             std::vector<std::string> found;
             std::string searched;
             if (name.find('/') != std::string::npos) {
@@ -263,40 +439,50 @@ LoadSet LibrarySearch::load(const std::string& path) {
                 if (usable(file, identity)) found.push_back(file);
                 searched = file;
             } else {
-                const auto dirs = search_directories(objects, i);
+                const auto dirs = search_directories(objects, i, library_path);
                 std::string key = name;
                 for (const auto& d : dirs) key += '\0' + d;
                 key += '\0' + std::to_string(static_cast<int>(identity.elf_class)) + ':' +
                        std::to_string(static_cast<int>(identity.data)) + ':' +
-                       std::to_string(identity.machine);
+                       std::to_string(identity.machine) + ':' + (nodeflib ? "n" : "d") +
+                       (legacy ? "l" : "");
                 auto it = lookups_.find(key);
-                if (it == lookups_.end()) {
-                    std::vector<std::string> hits = find_in_directories(name, dirs, identity);
-                    if (hits.empty()) hits = find_in_cache(name, identity);
-                    if (hits.empty())
-                        hits = find_in_directories(name, system_directories(identity), identity);
-                    it = lookups_.emplace(std::move(key), std::move(hits)).first;
-                }
+                if (it == lookups_.end())
+                    it = lookups_
+                             .emplace(std::move(key), find(name, dirs, identity, nodeflib, legacy))
+                             .first;
                 found = it->second;
                 for (const auto& d : dirs) searched += d + ":";
                 searched += "ld.so.cache";
-                for (const auto& d : system_directories(identity)) searched += ":" + d;
+                if (!nodeflib)
+                    for (const auto& d : system_directories(identity)) searched += ":" + d;
             }
-            if (found.empty())
+            if (found.empty()) {
+                if (!required) return;  // an auxiliary filtee ld.so does not find is skipped
                 throw ClosureError(quote(objects[i].path) + " needs " + quote(name) +
                                    ", which is not found (searched " + searched + ")");
-            loaded.insert(name);
+            }
+            names.insert(name);
             for (const auto& file : found) {
-                if (loaded.count(file)) continue;
-                loaded.insert(file);
+                if (!files.insert(file).second) continue;
+                names.insert(file);
                 auto elf = tree_.elf(file);
-                if (elf->soname()) loaded.insert(*elf->soname());
+                if (elf->soname()) names.insert(*elf->soname());
                 result.libraries.push_back(file);
                 result.needed_by.push_back(objects[i].path);
                 objects.push_back(
                     Object{file, parent_path(file), std::move(elf), static_cast<long>(i)});
+                if (filtee)
+                    order.insert(order.begin() + static_cast<long>(at + 1 + filtees++),
+                                 objects.size() - 1);
+                else
+                    order.push_back(objects.size() - 1);
             }
-        }
+        };
+        const auto elf = objects[i].elf;
+        for (const std::string& name : elf->needed()) add(name, true, false);
+        for (const std::string& name : elf->filters()) add(name, true, true);
+        for (const std::string& name : elf->auxiliaries()) add(name, false, true);
     }
     return result;
 }

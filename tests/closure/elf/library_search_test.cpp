@@ -37,6 +37,9 @@ class LibrarySearchTest : public ::testing::Test {
         write_text(dir_ / "src/a.c", "int dep(void);\nint a(void) { return dep() + 1; }\n");
         write_text(dir_ / "src/main.c",
                    "int a(void);\nint main(void) { return a() == 8 ? 0 : 1; }\n");
+        write_text(dir_ / "src/usedep.c",
+                   "int dep(void);\nint main(void) { return dep() == 7 ? 0 : 1; }\n");
+        fs::create_directories(dir_ / "bin");
     }
 
     std::string path(const std::string& rel) const { return (dir_ / rel).string(); }
@@ -48,6 +51,12 @@ class LibrarySearchTest : public ::testing::Test {
         fs::create_directories(dir_ / out_dir);
         run("cc -shared -fPIC -o " + path(out_dir + "/lib" + name + ".so") + " -Wl,-soname,lib" +
             name + ".so " + path("src/" + src + ".c") + " " + extra);
+    }
+    // Build <out> from src/usedep.c, linked with libdep.so of <link_dir>, and `extra` flags.
+    void dep_program(const std::string& out, const std::string& link_dir,
+                     const std::string& extra) {
+        run("cc -o " + path(out) + " " + path("src/usedep.c") + " -L" + path(link_dir) + " -ldep " +
+            extra);
     }
     void program(const std::string& out, const std::string& extra) {
         fs::create_directories((dir_ / out).parent_path());
@@ -222,6 +231,133 @@ TEST_F(LibrarySearchTest, HwcapsVariantsAreKeptWithTheirBaseLibrary) {
     const LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("lib/glibc-hwcaps/x86-64-v3/libdep.so")));
     EXPECT_TRUE(has(set, path("lib/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, AnAbsoluteDtNeededIsLoaded) {
+    // No soname: the DT_NEEDED entry is the path the library was linked by.
+    fs::create_directories(dir_ / "abs");
+    fs::create_directories(dir_ / "bin");
+    run("cc -shared -fPIC -o " + path("abs/libdep.so") + " " + path("src/dep.c"));
+    run("cc -o " + path("bin/main") + " " + path("src/usedep.c") + " " + path("abs/libdep.so"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("abs/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, OriginInADtNeededIsExpanded) {
+    fs::create_directories(dir_ / "o");
+    run("cc -shared -fPIC -o " + path("o/libo.so") + " -Wl,-soname,'$ORIGIN/libo.so' " +
+        path("src/dep.c"));
+    run("cc -o " + path("o/main") + " " + path("src/usedep.c") + " " + path("o/libo.so"));
+    const LoadSet set = load("o/main");
+    EXPECT_TRUE(has(set, path("o/libo.so")));
+    run(path("o/main"));  // and ld.so agrees
+}
+
+TEST_F(LibrarySearchTest, FilteesAreLoadedAuxiliariesWhenFound) {
+    // libf.so is a filter on libfiltee.so and an auxiliary filter on libaux.so, both found on
+    // the program's RPATH.
+    library("filtee", "dep", "f");
+    library("aux", "dep", "f");
+    library("f", "dep", "f", "-Wl,--filter=libfiltee.so -Wl,--auxiliary=libaux.so");
+    run("cc -o " + path("bin/main") + " " + path("src/usedep.c") + " -L" + path("f") +
+        " -lf -Wl,--disable-new-dtags,-rpath," + path("f"));
+    LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("f/libfiltee.so")));
+    EXPECT_TRUE(has(set, path("f/libaux.so")));
+    // A missing auxiliary is no error; a missing filtee is, as for ld.so.
+    fs::remove(dir_ / "f/libaux.so");
+    set = load("bin/main");
+    EXPECT_FALSE(has(set, path("f/libaux.so")));
+    run(path("bin/main"));
+    fs::remove(dir_ / "f/libfiltee.so");
+    EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
+                          path("f/libf.so") + " needs libfiltee.so, which is not found");
+    ASSERT_NE(std::system((path("bin/main") + " 2>/dev/null").c_str()), 0);
+}
+
+TEST_F(LibrarySearchTest, HwcapsVariantAndABaseInALaterDirectory) {
+    if (std::system("uname -m | grep -qx x86_64") != 0) GTEST_SKIP() << "x86_64 only";
+    // RPATH h1:h2; h1 holds only an x86-64-v3 variant: a CPU without v3 takes h2's.
+    library("dep", "dep", "h1/glibc-hwcaps/x86-64-v3");
+    library("dep", "dep", "h2");
+    dep_program("bin/main", "h2",
+                "-Wl,--disable-new-dtags,-rpath," + path("h1") + ":" + path("h2"));
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("h1/glibc-hwcaps/x86-64-v3/libdep.so")));
+    EXPECT_TRUE(has(set, path("h2/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, LdLibraryPathComesAfterRpathAndBeforeRunpath) {
+    library("dep", "dep", "rpath");
+    library("dep", "dep", "llp");
+    library("dep", "dep", "runpath");
+    dep_program("bin/rpath", "llp", "-Wl,--disable-new-dtags,-rpath," + path("rpath"));
+    dep_program("bin/runpath", "llp", "-Wl,--enable-new-dtags,-rpath," + path("runpath"));
+    FileTree host(host_disk());
+    // Separators ':' and ';', $ORIGIN the program's directory.
+    LibrarySearch search(host, "/nonexistent;$ORIGIN/../llp");
+    EXPECT_TRUE(has(search.load(path("bin/rpath")), path("rpath/libdep.so")));
+    EXPECT_TRUE(has(search.load(path("bin/runpath")), path("bin/../llp/libdep.so")));
+    EXPECT_FALSE(has(search.load(path("bin/runpath")), path("runpath/libdep.so")));
+    // A set-user-ID program may run without it (secure-execution mode): both are kept.
+    fs::permissions(dir_ / "bin/runpath", fs::perms::set_uid, fs::perm_options::add);
+    const LoadSet setuid = search.load(path("bin/runpath"));
+    EXPECT_TRUE(has(setuid, path("bin/../llp/libdep.so")));
+    EXPECT_TRUE(has(setuid, path("runpath/libdep.so")));
+}
+
+TEST_F(LibrarySearchTest, NodeflibSkipsTheSystemDirectories) {
+    // The program has DF_1_NODEFLIB: its libc cannot come from the cache or /lib: not found,
+    // as ld.so says. With libc on its RPATH it is found there.
+    library("dep", "dep", "nd");
+    dep_program("bin/main", "nd", "-Wl,-z,nodefaultlib,--disable-new-dtags,-rpath," + path("nd"));
+    EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError, "needs libc.so.6, which is not found");
+    ASSERT_NE(std::system((path("bin/main") + " 2>/dev/null").c_str()), 0);
+    FileTree host(host_disk());
+    LibrarySearch search(host);
+    const LoadSet usual = search.load("/usr/bin/env");
+    for (const auto& lib : usual.libraries)
+        if (lib.ends_with("/libc.so.6")) fs::copy_file(fs::canonical(lib), dir_ / "nd/libc.so.6");
+    const LoadSet set = load("bin/main");
+    EXPECT_TRUE(has(set, path("nd/libc.so.6")));
+    run(path("bin/main"));
+}
+
+// A tree in memory holding a program whose RPATH directory has libdep.so only in a legacy
+// hwcaps subdirectory, and an ld.so that says which glibc it is.
+LoadSet load_with_legacy_copy(const std::string& ld_so_text, const std::string& subdir) {
+    ScratchDir dir;
+    write_text(dir / "dep.c", "int dep(void) { return 7; }\n");
+    write_text(dir / "main.c", "int dep(void);\nint main(void) { return dep(); }\n");
+    run("cc -shared -fPIC -Wl,-soname,libdep.so -o " + (dir / "libdep.so").string() + " " +
+        (dir / "dep.c").string());
+    run("cc -nostdlib -o " + (dir / "main").string() + " " + (dir / "main.c").string() + " " +
+        (dir / "libdep.so").string() + " -Wl,--disable-new-dtags,-rpath,/app/lib" +
+        " -Wl,--dynamic-linker,/lib64/ld-linux-x86-64.so.2 -Wl,-e,main");
+    MemoryDisk disk;
+    disk.add_file("/lib64/ld-linux-x86-64.so.2", "not ELF, but the text: " + ld_so_text + "\n");
+    disk.add_file("/app/bin/main", testing::read_text(dir / "main"), 0755);
+    disk.add_file("/app/lib/" + subdir + "/libdep.so", testing::read_text(dir / "libdep.so"));
+    const FileTree tree(disk);
+    LibrarySearch search(tree);
+    return search.load("/app/bin/main");
+}
+
+TEST(LibrarySearchOnADisk, LegacyHwcapsSubdirectoriesBefore237Only) {
+    if (std::system("uname -m | grep -qx x86_64") != 0 || !have_compiler()) GTEST_SKIP();
+    const std::string v236 = "ld.so (Debian GLIBC 2.36-9) stable release version 2.36.";
+    const std::string v237 = "ld.so (GNU libc) stable release version 2.37.";
+    for (const std::string sub : {"tls", "x86_64", "tls/x86_64", "haswell", "tls/x86_64/x86_64",
+                                  "avx512_1", "x86_64/avx512_1"}) {
+        const LoadSet old = load_with_legacy_copy(v236, sub);
+        ASSERT_EQ(old.libraries.size(), 1u) << sub;
+        EXPECT_EQ(old.libraries[0], "/app/lib/" + sub + "/libdep.so");
+        EXPECT_ERROR_CONTAINS(load_with_legacy_copy(v237, sub), ClosureError,
+                              "needs libdep.so, which is not found");
+    }
+    // Not a subdirectory glibc 2.36 searches on x86_64.
+    EXPECT_ERROR_CONTAINS(load_with_legacy_copy(v236, "i686"), ClosureError,
+                          "needs libdep.so, which is not found");
 }
 
 TEST(LibrarySearchInATree, CacheOfTheTreeWithHwcapsEntries) {
