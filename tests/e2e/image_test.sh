@@ -732,24 +732,26 @@ mkdir -p "$WORK/rootonly"
 chmod 755 "$WORK/rootonly"
 expect_refused "an unwritable directory (as $ROOTLESS_USER)" "Permission denied" "$WORK/rootonly" \
     as_user "$RL_OCITOOLS" build-image -o "$WORK/rootonly/img" "${BB_ARGS[@]}"
-mkdir -p "$WORK/ro"
-if mount --bind "$WORK/ro" "$WORK/ro" && mount -o remount,bind,ro "$WORK/ro"; then
-    expect_refused "a read-only mount" "Read-only file system" "$WORK/ro" \
-        "$OCITOOLS" build-image -o "$WORK/ro/img" "${BB_ARGS[@]}"
-    umount "$WORK/ro"
+mount_dir ro >/dev/null
+RO="$MOUNTS/ro"
+if mount --bind "$RO" "$RO" && mount -o remount,bind,ro "$RO"; then
+    expect_refused "a read-only mount" "Read-only file system" "$RO" \
+        "$OCITOOLS" build-image -o "$RO/img" "${BB_ARGS[@]}"
+    umount "$RO"
 else
-    fail "cannot mount a read-only bind on $WORK/ro"
+    fail "cannot mount a read-only bind on $RO"
 fi
 # A full filesystem: a 2 MB tmpfs cannot hold python3's image, as a layout or an archive.
-mkdir -p "$WORK/full"
-if mount -t tmpfs -o size=2m tmpfs "$WORK/full"; then
-    expect_refused "a full filesystem (layout)" "No space left on device" "$WORK/full" \
-        "$OCITOOLS" build-image -o "$WORK/full/img" "${PY_ARGS[@]}"
-    expect_refused "a full filesystem (docker-archive)" "No space left on device" "$WORK/full" \
-        "$OCITOOLS" build-image --format docker-archive -o "$WORK/full/img.tar" "${PY_ARGS[@]}"
-    umount "$WORK/full"
+mount_dir full >/dev/null
+FULL="$MOUNTS/full"
+if mount -t tmpfs -o size=2m tmpfs "$FULL"; then
+    expect_refused "a full filesystem (layout)" "No space left on device" "$FULL" \
+        "$OCITOOLS" build-image -o "$FULL/img" "${PY_ARGS[@]}"
+    expect_refused "a full filesystem (docker-archive)" "No space left on device" "$FULL" \
+        "$OCITOOLS" build-image --format docker-archive -o "$FULL/img.tar" "${PY_ARGS[@]}"
+    umount "$FULL"
 else
-    fail "cannot mount a tmpfs on $WORK/full"
+    fail "cannot mount a tmpfs on $FULL"
 fi
 # Killed mid-build: nothing at the target; the next build there succeeds and clears the
 # dead build's temporary.

@@ -24,9 +24,22 @@ cleanup() {
     fi
     # A test's own clean-up.
     if declare -F e2e_cleanup_hook >/dev/null; then e2e_cleanup_hook || true; fi
+    if [ -n "${MOUNTS:-}" ]; then
+        for m in "$MOUNTS"/*; do mountpoint -q "$m" && umount "$m"; done
+        rm -rf "$MOUNTS"
+    fi
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# mount_dir NAME: an empty directory for a test's own mount, outside /tmp, /var/tmp, /run and
+# $HOME: a mount beneath one of those makes the kernel refuse the traced run's overlay of it,
+# and other tests trace while this one runs. Unmounted and removed at exit.
+mount_dir() {
+    [ -n "${MOUNTS:-}" ] || MOUNTS=$(mktemp -d /srv/ocitools-e2e-mounts.XXXXXX)
+    mkdir -p "$MOUNTS/$1"
+    echo "$MOUNTS/$1"
+}
 
 fail() {
     echo "FAIL: $*" >&2

@@ -12,12 +12,10 @@ build() { "$OCITOOLS" build-container "$@"; }
 # A file on another filesystem than the output: a tmpfs of the test's own (not /dev/shm, whose
 # files the runtime mounts over and ocitools leaves out).
 [ "$(id -u)" == 0 ] || { echo "skipped: mounting a tmpfs needs root"; exit 77; }
-mkdir "$WORK/tmpfs"
-mount -t tmpfs -o size=1m,mode=755 ocitools-e2e "$WORK/tmpfs"
-e2e_cleanup_hook() {
-    umount "$WORK/tmpfs"
-}
-SHM=$(mktemp "$WORK/tmpfs/ocitools-e2e.XXXXXX")
+mount_dir tmpfs >/dev/null
+TMPFS="$MOUNTS/tmpfs"
+mount -t tmpfs -o size=1m,mode=755 ocitools-e2e "$TMPFS"
+SHM=$(mktemp "$TMPFS/ocitools-e2e.XXXXXX")
 echo "from the tmpfs" > "$SHM"
 if [ "$(stat -c %d "$SHM")" == "$(stat -c %d "$WORK")" ]; then
     fail "the tmpfs is not another filesystem than $WORK"
