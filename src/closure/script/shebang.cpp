@@ -1,7 +1,9 @@
 #include "closure/script/shebang.h"
 
-#include <regex>
+#include <algorithm>
+#include <iterator>
 #include <sstream>
+#include <string_view>
 #include <vector>
 
 namespace ocitools {
@@ -67,10 +69,20 @@ std::optional<Shebang> parse_shebang(const std::string& head) {
     return sb;
 }
 
+// A known name, then nothing but digits, dots and dashes (python3.11, pypy3, Rscript). Matched
+// by hand: compiling the same std::regex cost a tenth of the instructions of
+// `ocitools closure` on a small program.
 bool is_known_interpreter(const std::string& program) {
-    static const std::regex re(
-        R"((python|pypy|perl|ruby|node|nodejs|php|lua|luajit|tclsh|wish|Rscript|R|guile|java|erl|escript|gjs|raku|julia|octave)[0-9.\-]*)");
-    return std::regex_match(basename(program), re);
+    static constexpr std::string_view kNames[] = {
+        "python", "pypy",  "perl",    "ruby", "node", "nodejs", "php",  "lua",   "luajit", "tclsh",
+        "wish",   "Rscript", "R",     "guile", "java", "erl",   "escript", "gjs", "raku",  "julia",
+        "octave"};
+    const std::string name = basename(program);
+    const std::string_view view(name);
+    return std::any_of(std::begin(kNames), std::end(kNames), [&](std::string_view known) {
+        return view.starts_with(known) &&
+               view.substr(known.size()).find_first_not_of("0123456789.-") == std::string_view::npos;
+    });
 }
 
 }  // namespace ocitools

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <regex>
+
 namespace ocitools {
 namespace {
 
@@ -54,6 +56,22 @@ TEST(Shebang, KnownInterpreters) {
     EXPECT_TRUE(is_known_interpreter("node"));
     EXPECT_FALSE(is_known_interpreter("/bin/bash"));
     EXPECT_FALSE(is_known_interpreter("/usr/bin/pythonic-tool"));
+}
+
+// The matcher says what the regular expression it replaced said, on names near each rule.
+TEST(Shebang, KnownInterpretersAsTheRegexSaid) {
+    const std::regex re(
+        R"((python|pypy|perl|ruby|node|nodejs|php|lua|luajit|tclsh|wish|Rscript|R|guile|java|erl|escript|gjs|raku|julia|octave)[0-9.\-]*)");
+    for (const char* name :
+         {"python", "python3", "python3.11", "python3.11-dbg", "python-3", "pythonw", "pypy3",
+          "perl5.36.0", "perlx", "R", "R4", "Rscript", "Rscripts", "Rs", "r", "nodejs18",
+          "node-18", "lua5.4", "luajit2.1.0-beta3", "java17", "javac", "erl", "escript",
+          "escript.", "gjs-1", "julia1.9", "octave-cli", "", "3", "-", "ruby3.1", "rubyx",
+          "tclsh8.6", "wish8.6", "guile-3.0", "raku", "php8.2", "phpize", "bash"}) {
+        EXPECT_EQ(is_known_interpreter(std::string("/usr/bin/") + name),
+                  std::regex_match(std::string(name), re))
+            << name;
+    }
 }
 
 }  // namespace
