@@ -52,9 +52,9 @@ struct TraceResult {
     // empty tmpfs mounts: then `layers` says where nothing of the host was seen).
     std::vector<std::string> written;
     std::vector<std::string> layers;  // the throwaway layers' mount points
-    bool overlay = true;              // the layers show the host's content
-    // The layers that were empty tmpfs mounts (the kernel refused their overlay): nothing the
-    // run found in them was the host's.
+    // The layers that were empty tmpfs mounts (the kernel refused their overlay, as it does for
+    // a directory with a mount beneath it): nothing the run found in them was the host's. Empty
+    // when every layer showed the host's content.
     std::vector<std::string> hidden;
     int exit_code = 0;                // of the command: its status, or 128 + signal
     bool timed_out = false;

@@ -100,8 +100,8 @@ void add_traced_roots(Roots& roots, const ContainerSpec& spec,
         std::string hidden;
         for (const auto& layer : result.hidden) hidden += (hidden.empty() ? "" : ", ") + layer;
         reporter.warn("the kernel refused an overlay for the traced run: " + hidden +
-                      " were empty tmpfs mounts during it, and nothing the run found there is "
-                      "added");
+                      " were empty tmpfs mounts during it (a mount beneath a directory makes "
+                      "the kernel refuse it), and nothing the run found there is added");
     }
     std::vector<Root> traced = traced_roots(result, excluded, disk);
     reporter.note("traced run: " + std::to_string(result.accesses.size()) +

@@ -386,7 +386,6 @@ TraceResult trace_run(const TraceRequest& request, const Reporter& reporter) {
     for (size_t i = 0; i < layers.size(); ++i)
         if (report.present & (1u << i)) present.push_back(layers[i]);
     result.layers = present;
-    result.overlay = (report.overlay & report.present) == report.present;
     for (size_t i = 0; i < layers.size(); ++i)
         if ((report.present & (1u << i)) && !(report.overlay & (1u << i)))
             result.hidden.push_back(layers[i]);

@@ -133,7 +133,7 @@ TEST(Trace, LeavesTheHostAsItWas) {
     EXPECT_NE(lstat(made.c_str(), &st), 0) << made << " was created on the host";
     // What the run wrote in its throwaway /tmp is known, and never a root.
     EXPECT_NE(std::find(r.written.begin(), r.written.end(), made), r.written.end());
-    EXPECT_TRUE(r.overlay);
+    EXPECT_TRUE(r.hidden.empty());
 }
 
 TEST(Trace, TheCommandCannotMakeTheHostWritableAgain) {
@@ -265,7 +265,6 @@ TEST(TracedRoots, KeepsHostFilesAndDirectoriesOnly) {
     EXPECT_EQ(paths, (std::vector<std::string>{"/usr/lib/x.so", "/usr/share/zoneinfo", "/tmp/old"}));
     // A layer that hid the host's files: nothing in it is the host's; another layer's refused
     // overlay changes nothing here.
-    r.overlay = false;
     r.hidden = {"/var/tmp"};
     EXPECT_EQ(traced_roots(r, {"/out"}, disk).size(), 3u);
     r.hidden = {"/tmp"};
