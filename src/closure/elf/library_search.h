@@ -31,6 +31,7 @@
 #include "closure/elf/elf.h"
 #include "closure/elf/file_tree.h"
 #include "closure/elf/ldcache.h"
+#include "closure/elf/loader_machine.h"
 
 namespace ocitools {
 
@@ -82,8 +83,5 @@ class LibrarySearch {
     std::unordered_map<std::string, bool> legacy_by_interpreter_;
     std::unordered_map<std::string, bool> directories_;  // is_directory(), asked once each
 };
-
-// The Debian multiarch tuple of an ELF identity ("x86_64-linux-gnu"), empty when unknown.
-std::string multiarch_tuple(const ElfIdentity& identity);
 
 }  // namespace ocitools
