@@ -604,13 +604,16 @@ fi
 echo "registry done ($SECONDS s)"
 
 # --- 4. Reproducible: another directory and -j 1 / -j 8 give the same bytes ---
-mkdir -p "$WORK/r1" "$WORK/r2/deeper"
-build_image "$WORK/r1/python" -j 1 --tag python:3 "${PY_ARGS[@]}"
-build_image "$WORK/r2/deeper/other" -j 8 --tag python:3 "${PY_ARGS[@]}"
+# SOURCE_DATE_EPOCH clamps the directories' mtimes: tests running beside this one change
+# directories of the closure (ldcache_test.sh runs ldconfig, which replaces /etc/ld.so.cache).
+mkdir -p "$WORK/r1" "$WORK/r2/deeper" "$WORK/r3"
+SOURCE_DATE_EPOCH=1700000000 build_image "$WORK/r1/python" -j 1 --tag python:3 "${PY_ARGS[@]}"
+SOURCE_DATE_EPOCH=1700000000 build_image "$WORK/r2/deeper/other" -j 8 --tag python:3 "${PY_ARGS[@]}"
+SOURCE_DATE_EPOCH=1700000000 build_image "$WORK/r3/python" --tag python:3 "${PY_ARGS[@]}"
 expect_eq "-j 1 and -j 8 in two directories: the same index.json" \
     "$(sha "$WORK/r1/python/index.json")" "$(sha "$WORK/r2/deeper/other/index.json")"
 expect_eq "and the default -j: the same index.json" \
-    "$(sha "$IMG/python/index.json")" "$(sha "$WORK/r1/python/index.json")"
+    "$(sha "$WORK/r3/python/index.json")" "$(sha "$WORK/r1/python/index.json")"
 same_tree() {  # same_tree A B: the same files, byte for byte; else the first differences
     local out
     out=$(diff -rq "$1" "$2") && return 0
