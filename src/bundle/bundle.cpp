@@ -26,15 +26,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-void write_file_at(int dirfd, const char* name, const std::string& text, const fs::path& shown) {
-    UniqueFd fd(openat(dirfd, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) throw SystemError("cannot create", shown, errno);
-    write_all(fd.get(), text, shown);
-    // No fsync: like cp and tar, the bundle is as durable as the page cache makes it (syncing
-    // config.json alone would not make the rootfs's files survive a power cut either), and the
-    // rename already makes it appear whole to every process.
-}
-
 bool source_is_file(const MountSpec& m) {
     struct stat st {};
     return m.is_bind() && stat(m.source.c_str(), &st) == 0 && !S_ISDIR(st.st_mode);
@@ -117,7 +108,7 @@ void write_bundle(const ContainerSpec& spec, const BuildOptions& options, const 
     } catch (const ClosureError& e) {
         throw SpecError("key \"cwd\" (--cwd): " + std::string(e.what()));
     }
-    write_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
+    create_file_at(bundle.get(), "config.json", oci::serialize(config), output / "config.json");
 
     phase_done("config and /etc");
     throw_if_cancelled();  // the last point where an interrupt still leaves nothing

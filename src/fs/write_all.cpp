@@ -1,10 +1,12 @@
 #include "fs/write_all.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
 
 #include "base/error.h"
+#include "fs/unique_fd.h"
 
 namespace ocitools {
 
@@ -31,6 +33,14 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& shown
 
 void pwrite_all(int fd, std::string_view data, off_t offset, const std::filesystem::path& shown) {
     write_loop(fd, data, offset, shown);
+}
+
+void create_file_at(int dir, const std::string& name, std::string_view data,
+                    const std::filesystem::path& shown) {
+    UniqueFd fd(
+        openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
+    if (!fd) throw SystemError("cannot create", shown, errno);
+    write_all(fd.get(), data, shown);
 }
 
 }  // namespace ocitools

@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <filesystem>
+#include <string>
 #include <string_view>
 
 namespace ocitools {
@@ -15,5 +16,12 @@ void write_all(int fd, std::string_view data, const std::filesystem::path& shown
 
 // The same with pwrite(2) at `offset`; the file offset is left alone.
 void pwrite_all(int fd, std::string_view data, off_t offset, const std::filesystem::path& shown);
+
+// Create `name` in the directory `dir` (O_EXCL, never through a symlink: an existing name is an
+// error) with mode 0644 and write all of `data` to it. Throws SystemError("cannot create" or
+// "cannot write", shown, errno). No fsync: like cp and tar, outputs are as durable as the page
+// cache makes them, and the rename that publishes them makes them appear whole.
+void create_file_at(int dir, const std::string& name, std::string_view data,
+                    const std::filesystem::path& shown);
 
 }  // namespace ocitools

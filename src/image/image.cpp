@@ -193,19 +193,12 @@ std::vector<LayerBlob> write_layers(const std::vector<Layer>& layers, int blobs,
     return out;
 }
 
-void write_text_at(int dir, const std::string& name, const std::string& text,
-                   const std::string& shown) {
-    UniqueFd fd(openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644));
-    if (!fd) throw SystemError("cannot create", shown, errno);
-    write_all(fd.get(), text, shown);
-}
-
 // A JSON document as a blob; its descriptor.
 Descriptor write_json_blob(int blobs, const std::string& shown, const std::string& media_type,
                            const std::string& text) {
     const std::string digest = Sha256::of(text);
     const std::string hex = digest.substr(digest.find(':') + 1);
-    write_text_at(blobs, hex, text, shown + "/" + hex);
+    create_file_at(blobs, hex, text, shown + "/" + hex);
     return {media_type, digest, text.size()};
 }
 
@@ -274,9 +267,9 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     const Descriptor manifest =
         write_json_blob(blobs.get(), blobs_shown, "application/vnd.oci.image.manifest.v1+json",
                         manifest_json(config_blob, layer_descriptors));
-    write_text_at(layout_fd.get(), "index.json", index_json(manifest, config, options.tags),
+    create_file_at(layout_fd.get(), "index.json", index_json(manifest, config, options.tags),
                   layout + "/index.json");
-    write_text_at(layout_fd.get(), "oci-layout", oci_layout_json(), layout + "/oci-layout");
+    create_file_at(layout_fd.get(), "oci-layout", oci_layout_json(), layout + "/oci-layout");
     phase_done("image");
 
     if (options.format == ImageFormat::Oci) {
@@ -285,7 +278,7 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
         phase_done("publish");
         return;
     }
-    write_text_at(layout_fd.get(), "manifest.json",
+    create_file_at(layout_fd.get(), "manifest.json",
                   docker_manifest_json(config_blob, layer_descriptors, options.tags),
                   layout + "/manifest.json");
     std::vector<std::string> archived{blob_path(config_blob.digest)};

@@ -143,7 +143,8 @@ bool link_file_job(const FileJob& job, SourceDirectory& dirs, int dir, const std
     if (errno == EMLINK) return refuse(" has too many links");
     if (errno == ENOENT) {  // the source is gone: say so, as a copy would
         struct stat gone {};
-        (void)open_source(*job.source, gone);
+        (void)(job.entry ? open_planned_file(*job.entry, dirs, gone)
+                         : open_source(*job.source, gone));
     }
     throw SystemError("cannot hard-link " + quote(*job.source) + " as", *job.dest, errno);
 }
