@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <optional>
 
 
@@ -168,7 +169,8 @@ const std::string& DpkgDatabase::effective_architecture(const DpkgPackage& packa
 }
 
 std::optional<FileBytes> DpkgDatabase::read_list(const DpkgPackage& package, fs::path& file,
-                                                 std::vector<std::byte>* scratch) const {
+                                                 std::vector<std::byte>* scratch,
+                                                 bool warn) const {
     const fs::path info = admin_dir_ / "info";
     const std::string qualified = package.name + ":" + package.architecture + ".list";
     const std::string plain = package.name + ".list";
@@ -191,10 +193,36 @@ std::optional<FileBytes> DpkgDatabase::read_list(const DpkgPackage& package, fs:
         file = info / (same ? plain : qualified);
         text = read();
     }
-    if (!text)
+    if (!text && warn)
         reporter_.warn("files list file for package " + package.binary_package() +
                        " missing; assuming package has no files currently installed");
     return text;
+}
+
+namespace {
+
+// memmem(3), not string_view::find: find stops at every '/' of a list to compare.
+bool holds_any(std::string_view text, const std::vector<std::string>& any_of) {
+    return std::any_of(any_of.begin(), any_of.end(), [&](const std::string& s) {
+        return ::memmem(text.data(), text.size(), s.data(), s.size()) != nullptr;
+    });
+}
+
+}  // namespace
+
+bool DpkgDatabase::may_list_any(const DpkgPackage& package, std::vector<std::byte>* scratch,
+                                const std::vector<std::string>& any_of) const noexcept {
+    if (file_lists_.count(&package)) return true;
+    try {
+        fs::path file;
+        const auto bytes = read_list(package, file, scratch, false);
+        if (!bytes) return true;
+        return holds_any({reinterpret_cast<const char*>(bytes->bytes().data()),
+                          bytes->bytes().size()},
+                         any_of);
+    } catch (...) {
+        return true;
+    }
 }
 
 void DpkgDatabase::for_each_listed(const DpkgPackage& package,
@@ -213,10 +241,7 @@ void DpkgDatabase::for_each_listed(const DpkgPackage& package,
     }
     const std::string_view text(reinterpret_cast<const char*>(bytes->bytes().data()),
                                 bytes->bytes().size());
-    if (!any_of.empty() && std::none_of(any_of.begin(), any_of.end(), [&](const std::string& s) {
-            return text.find(s) != std::string_view::npos;
-        }))
-        return;
+    if (!any_of.empty() && !holds_any(text, any_of)) return;
     for_each_line(text, [&](std::string_view line, int number) {
         if (line.empty() || line.front() != '/')
             throw DpkgFormatError(where(file, number) + "expected an absolute path, got " +

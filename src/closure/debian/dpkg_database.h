@@ -95,6 +95,12 @@ class DpkgDatabase {
                          const std::function<void(std::string_view)>& visit,
                          std::vector<std::byte>* scratch,
                          const std::vector<std::string>& any_of = {}) const;
+    // False when `package`'s list is read and its text holds none of `any_of`, so that
+    // for_each_listed with the same `any_of` would visit nothing; true otherwise (a cached,
+    // missing or unreadable list too: for_each_listed reports those). Thread-safe while nothing
+    // else uses the database: it neither warns nor caches, for reading many lists at once.
+    bool may_list_any(const DpkgPackage& package, std::vector<std::byte>* scratch,
+                      const std::vector<std::string>& any_of) const noexcept;
 
   private:
     // The whole file, or nullopt when it does not exist and `missing_ok`. Throws SystemError.
@@ -104,7 +110,7 @@ class DpkgDatabase {
     // The bytes of `package`'s file list (FileBytes, into `scratch`) and its path, or nullopt
     // (with dpkg's warning).
     std::optional<FileBytes> read_list(const DpkgPackage& package, std::filesystem::path& file,
-                                       std::vector<std::byte>* scratch) const;
+                                       std::vector<std::byte>* scratch, bool warn = true) const;
     void read_diversions();
     void index();
 

@@ -3,11 +3,13 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/parallel.h"
 #include "fs/path.h"
 
 namespace ocitools {
@@ -332,14 +334,26 @@ std::set<std::string> InstalledFiles::installed_among(
         directories.emplace_back(path.substr(0, path.rfind('/') + 1));
     std::sort(directories.begin(), directories.end());
     directories.erase(std::unique(directories.begin(), directories.end()), directories.end());
+    // Reading the lists is most of the cost (9 MB in 900 files on a desktop), so they are
+    // first sifted on every core; the few that name one of the directories are read again.
+    std::vector<const DpkgPackage*> installed_packages;
+    for (const DpkgPackage& package : db_.packages())
+        if (package.installed()) installed_packages.push_back(&package);
+    std::vector<char> may_list(installed_packages.size(), 1);
+    std::atomic<size_t> next{0};
+    run_on_threads(std::min<size_t>(worker_threads(), installed_packages.size()), [&]() noexcept {
+        std::vector<std::byte> scratch;
+        for (size_t i; (i = next.fetch_add(1)) < installed_packages.size();)
+            may_list[i] = db_.may_list_any(*installed_packages[i], &scratch, directories);
+    });
     std::vector<std::byte> scratch;
-    for (const DpkgPackage& package : db_.packages()) {
-        if (!package.installed()) continue;
+    for (size_t i = 0; i < installed_packages.size(); ++i) {
+        const DpkgPackage& package = *installed_packages[i];
         auto note = [&](std::string_view path) {
             if (auto it = listers.find(path); it != listers.end())
                 it->second.insert(package.name);
         };
-        db_.for_each_listed(package, note, &scratch, directories);
+        if (may_list[i]) db_.for_each_listed(package, note, &scratch, directories);
         for (const auto& conffile : package.conffiles)
             if (!conffile.obsolete) note(conffile.path);
     }

@@ -620,6 +620,12 @@ TEST(PackageFiles, GeneratedFilesAreTheUnlistedOnesInAnEmptyListedDirectory) {
     no_bundle.excludes = {"*.crt"};
     EXPECT_EQ(files.generated_files(set, no_bundle),
               (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/x.pem"}));
+    // A listing package in the set, whose list the closure has read already, counts as well.
+    const std::vector<const DpkgPackage*> with_other{set[0], set[1],
+                                                     db->installed("other").at(0)};
+    EXPECT_EQ(files.generated_files(with_other),
+              (Strings{"/etc/ssl/certs/1234abcd.0", "/etc/ssl/certs/ca-certificates.crt",
+                       "/etc/ssl/certs/x.pem"}));
 }
 
 // A diverted file in such a directory: the file at the diversion's target is another package's
