@@ -34,9 +34,7 @@ tar_pipe() {
     mkdir "$work/tar$n" &&
         tar -C / -cf - --no-recursion -T "$work/list" | tar -C "$work/tar$n" -xf -
 }
-# Bash's own clock ($EPOCHREALTIME): no date(1) process inside the interval timed.
-timed() { local t0; t0=$EPOCHREALTIME; "$@"; echo "$EPOCHREALTIME - $t0" | bc -l; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$(dirname "$0")/lib.sh"
 
 # The floor for hard links: the same tree's mkdir, link and symlink calls alone (bench/floor.c),
 # on as many threads as ocitools uses (one per core, at most 8); and a process start (/bin/true),
@@ -81,10 +79,9 @@ done
 
 # Peak RSS in KiB, from one more run of each.
 n=rss
-rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
-rss_copy=$(rss_of "$ocitools" build-container -o "$work/copy$n" "${request[@]}")
-rss_link=$(rss_of "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}")
-rss_tar=$(rss_of tar -C / -cf /dev/null --no-recursion -T "$work/list")
+rss_copy=$(peak_rss "$ocitools" build-container -o "$work/copy$n" "${request[@]}")
+rss_link=$(peak_rss "$ocitools" build-container -o "$work/link$n" --link auto --readonly "${request[@]}")
+rss_tar=$(peak_rss tar -C / -cf /dev/null --no-recursion -T "$work/list")
 
 # KIND's median times and median ratio, as table cells; `bold` for the figures with a goal.
 cells() {  # cells KIND [bold]

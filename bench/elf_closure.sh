@@ -7,6 +7,7 @@
 set -euo pipefail
 ocitools=$1
 runs=${2:-5}
+source "$(dirname "$0")/lib.sh"
 
 # The ELF programs of /usr/bin: what ldd is given.
 mapfile -t programs < <(for f in /usr/bin/*; do
@@ -15,20 +16,10 @@ done)
 
 ours() { "$ocitools" closure --include /usr/bin -- /bin/true >/dev/null; }
 ldd_each() { for f in "${programs[@]}"; do ldd "$f" >/dev/null 2>&1 || true; done; }
-timed() { local t0; t0=$EPOCHREALTIME; "$@"; echo "$EPOCHREALTIME - $t0" | bc -l; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 ours  # warm the page cache
-t_ours=() t_ldd=() ratios=()
-for run in $(seq "$runs"); do
-    if [ $((run % 2)) -eq 1 ]; then
-        a=$(timed ours); b=$(timed ldd_each)
-    else
-        b=$(timed ldd_each); a=$(timed ours)
-    fi
-    t_ours+=("$a") t_ldd+=("$b") ratios+=("$(echo "$a / $b" | bc -l)")
-done
-rss=$( { /usr/bin/time -f '%M' "$ocitools" closure --include /usr/bin -- /bin/true >/dev/null; } 2>&1 | tail -1)
+alternate "$runs" ours ldd_each
+rss=$(peak_rss "$ocitools" closure --include /usr/bin -- /bin/true)
 printf '| ELF closure of /usr/bin (%d ELF files), one call, computed from nothing, vs `ldd` on each | %.3f s | %.2f s | **1/%.0f** (goal: 1/100 or less) | %s KiB |\n' \
-    "${#programs[@]}" "$(median "${t_ours[@]}")" "$(median "${t_ldd[@]}")" \
+    "${#programs[@]}" "$(median "${t_ours[@]}")" "$(median "${t_theirs[@]}")" \
     "$(echo "1 / $(median "${ratios[@]}")" | bc -l)" "$rss"

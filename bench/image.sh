@@ -60,9 +60,7 @@ tar_none() { tar c --sort=name -C "$rootfs" . > "$work/tar$n.tar"; }
 umoci_repack() {
     umoci repack "${umoci_opts[@]}" --image "$work/layout$n:t" "$work/umoci" >/dev/null
 }
-# Bash's own clock ($EPOCHREALTIME): no date(1) process inside the interval timed.
-timed() { local t0; t0=$EPOCHREALTIME; "$@"; echo "$EPOCHREALTIME - $t0" | bc -l; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$(dirname "$0")/lib.sh"
 
 # The pairs (the closure rides with umoci's), as NAME:KIND...
 pairs=('gzip:ours tar_gzip' 'pigz:ours tar_pigz' 'umoci:ours umoci_repack ours_closure'
@@ -97,12 +95,11 @@ for i in $(seq "$runs"); do run "$i"; done
 for key in "${!times[@]}"; do echo "bench/image.sh: seconds of $key:${times[$key]}"; done | sort >&2
 
 # Peak RSS in KiB, from one more run.
-rss_of() { /usr/bin/time -o "$work/rss" -f '%M' "$@" >/dev/null 2>&1; tail -1 "$work/rss"; }
-rss_ours=$(rss_of "$ocitools" build-image -o "$work/image-rss" "${request[@]}")
+rss_ours=$(peak_rss "$ocitools" build-image -o "$work/image-rss" "${request[@]}")
 cp -a "$work/layout0" "$work/layout-rss"
-rss_umoci=$(rss_of umoci repack "${umoci_opts[@]}" --image "$work/layout-rss:t" "$work/umoci")
-rss_gzip=$(rss_of gzip -n -c "$work/tar1-none.tar")
-rss_pigz=$(rss_of pigz -n -c "$work/tar1-none.tar")
+rss_umoci=$(peak_rss umoci repack "${umoci_opts[@]}" --image "$work/layout-rss:t" "$work/umoci")
+rss_gzip=$(peak_rss gzip -n -c "$work/tar1-none.tar")
+rss_pigz=$(peak_rss pigz -n -c "$work/tar1-none.tar")
 
 # In pair NAME, KIND's median time, ALT's median time and the median of the runs' ratios
 # KIND / ALT, as table cells; `bold` for the figures with a goal.
@@ -142,7 +139,7 @@ for r in small big; do
     "$ocitools" build-container -o "$work/bundle-$r" "${req[@]}" >/dev/null 2>&1
     "$ocitools" build-image -o "$work/image-$r-warm" "${req[@]}" >/dev/null 2>&1
     t0=$EPOCHREALTIME
-    rss=$(rss_of "$ocitools" build-image -o "$work/image-$r" "${req[@]}")
+    rss=$(peak_rss "$ocitools" build-image -o "$work/image-$r" "${req[@]}")
     secs=$(echo "$EPOCHREALTIME - $t0" | bc -l)
     printf '| `build-image` of `%s` (%d paths, %.0f MiB; one run, for its peak RSS) | %.3f s | | | %s KiB |\n' \
         "${req[*]}" "$(cd "$work/bundle-$r/rootfs" && find . -mindepth 1 | wc -l)" \

@@ -6,8 +6,9 @@
 # Usage: bench/nix_db_closure.sh OCITOOLS [RUNS] [N]
 set -euo pipefail
 ocitools=$(realpath "$1")
-runs=${2:-3}
+runs=${2:-5}
 n=${3:-5000}
+source "$(dirname "$0")/lib.sh"
 command -v nix-store >/dev/null || { echo "nix_db_closure.sh: nix-store not found (nix-bin)" >&2; exit 1; }
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocitools-bench-nixdb.XXXXXX")
@@ -46,17 +47,9 @@ theirs() { nix-store -qR "$root"; }
 [ "$(ours | wc -l)" -eq $((n + 1)) ] || { echo "nix_db_closure.sh: wrong closure: $(cat "$tmp/err")" >&2; exit 1; }
 [ -z "$(cat "$tmp/err")" ] || { echo "nix_db_closure.sh: not from the database: $(cat "$tmp/err")" >&2; exit 1; }
 [ "$(ours)" == "$(theirs | sort)" ] || { echo "nix_db_closure.sh: differs from nix-store -qR" >&2; exit 1; }
-best_ours=999999
-best_nix=999999
-for _ in $(seq "$runs"); do
-    t0=$EPOCHREALTIME
-    ours >/dev/null
-    t1=$EPOCHREALTIME
-    theirs >/dev/null
-    t2=$EPOCHREALTIME
-    best_ours=$(echo "if ($t1 - $t0 < $best_ours) $t1 - $t0 else $best_ours" | bc -l)
-    best_nix=$(echo "if ($t2 - $t1 < $best_nix) $t2 - $t1 else $best_nix" | bc -l)
-done
-rss=$( { /usr/bin/time -f '%M' "$ocitools" closure -- "$root/bin/sh" >/dev/null; } 2>&1 | tail -1)
+ours_quiet() { ours >/dev/null; }
+theirs_quiet() { theirs >/dev/null; }
+alternate "$runs" ours_quiet theirs_quiet
 printf '| Closure of %d store paths from the Nix database, vs `nix-store -qR` | %.3f s | %.3f s | **%.2fx** | %s KiB |\n' \
-    "$((n + 1))" "$best_ours" "$best_nix" "$(echo "$best_ours / $best_nix" | bc -l)" "$rss"
+    "$((n + 1))" "$(median "${t_ours[@]}")" "$(median "${t_theirs[@]}")" "$(median "${ratios[@]}")" \
+    "$(peak_rss "$ocitools" closure -- "$root/bin/sh")"

@@ -5,9 +5,10 @@
 # `cat > /dev/null` in the same run. Usage: bench/nix_scan.sh OCITOOLS [RUNS]
 set -euo pipefail
 ocitools=$(realpath "$1")
-runs=${2:-3}
+runs=${2:-5}
 size=$((1 << 30))
 chunk=$((32 << 20))
+source "$(dirname "$0")/lib.sh"
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ocitools-bench-nix.XXXXXX")
 trap 'chmod -R u+w "$tmp"; rm -rf "$tmp"' EXIT
@@ -52,19 +53,10 @@ scan() {
 read_all() { find "$store" -type f -print0 | xargs -0 cat >/dev/null; }
 [ "$(scan | wc -l)" -eq "$npkgs" ] || { echo "nix_scan.sh: the scan missed store paths" >&2; exit 1; }
 read_all  # warm the page cache for both
-best_ours=999999
-best_cat=999999
-for _ in $(seq "$runs"); do
-    t0=$EPOCHREALTIME
-    scan >/dev/null
-    t1=$EPOCHREALTIME
-    read_all
-    t2=$EPOCHREALTIME
-    best_ours=$(echo "if ($t1 - $t0 < $best_ours) $t1 - $t0 else $best_ours" | bc -l)
-    best_cat=$(echo "if ($t2 - $t1 < $best_cat) $t2 - $t1 else $best_cat" | bc -l)
-done
-rss=$( { NIX_STORE_DIR="$store" NIX_STATE_DIR="$tmp/no-state" /usr/bin/time -f '%M' \
-    "$ocitools" closure -- "${pkgs[0]}/bin/sh" >/dev/null; } 2>&1 | tail -1)
+scan_quiet() { scan >/dev/null; }
+alternate "$runs" scan_quiet read_all
+ours=$(median "${t_ours[@]}")
+rss=$(NIX_STORE_DIR="$store" NIX_STATE_DIR="$tmp/no-state" peak_rss "$ocitools" closure -- "${pkgs[0]}/bin/sh")
 printf '| Nix reference scan of a %.2f GiB store (%d store paths, %d files), vs `cat > /dev/null` of its files | %.3f s (%.0f MiB/s) | %.3f s | **%.2fx** (goal: under 3x) | %s KiB |\n' \
-    "$(echo "$bytes / 2^30" | bc -l)" "$npkgs" "$nfiles" "$best_ours" \
-    "$(echo "$bytes / 2^20 / $best_ours" | bc -l)" "$best_cat" "$(echo "$best_ours / $best_cat" | bc -l)" "$rss"
+    "$(echo "$bytes / 2^30" | bc -l)" "$npkgs" "$nfiles" "$ours" \
+    "$(echo "$bytes / 2^20 / $ours" | bc -l)" "$(median "${t_theirs[@]}")" "$(median "${ratios[@]}")" "$rss"

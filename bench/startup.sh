@@ -8,11 +8,7 @@ set -euo pipefail
 ocitools=$1
 runs=${2:-7}
 loader=$(readlink -f /lib64/ld-linux-x86-64.so.2)
-tmp=$(mktemp)
-trap 'rm -f "$tmp"' EXIT
-
-timed() { local t0; t0=$EPOCHREALTIME; for _ in $(seq 20); do "$@" >/dev/null 2>&1; done; echo "($EPOCHREALTIME - $t0) / 20" | bc -l; }
-median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+source "$(dirname "$0")/lib.sh"
 
 # row WHAT GOAL ::: OURS... ::: THEIRS...
 row() {
@@ -21,20 +17,13 @@ row() {
     while [ "$1" != ::: ]; do ours+=("$1"); shift; done; shift
     theirs=("$@")
     "${ours[@]}" >/dev/null 2>&1; "${theirs[@]}" >/dev/null 2>&1  # warm the page cache
-    local a b t_ours=() t_theirs=() ratios=()
-    for run in $(seq "$runs"); do
-        if [ $((run % 2)) -eq 1 ]; then
-            a=$(timed "${ours[@]}"); b=$(timed "${theirs[@]}")
-        else
-            b=$(timed "${theirs[@]}"); a=$(timed "${ours[@]}")
-        fi
-        t_ours+=("$a") t_theirs+=("$b") ratios+=("$(echo "$a / $b" | bc -l)")
-    done
-    local rss
-    rss=$(/usr/bin/time -f '%M' -o "$tmp" "${ours[@]}" >/dev/null 2>&1; cat "$tmp")
+    ours_20() { for _ in $(seq 20); do "${ours[@]}" >/dev/null 2>&1; done; }
+    theirs_20() { for _ in $(seq 20); do "${theirs[@]}" >/dev/null 2>&1; done; }
+    alternate "$runs" ours_20 theirs_20
     printf '| %s | %.1f ms | %.1f ms | **%.2fx** (goal: %s) | %s KiB |\n' "$what" \
-        "$(echo "$(median "${t_ours[@]}") * 1000" | bc -l)" \
-        "$(echo "$(median "${t_theirs[@]}") * 1000" | bc -l)" "$(median "${ratios[@]}")" "$goal" "$rss"
+        "$(echo "$(median "${t_ours[@]}") * 1000 / 20" | bc -l)" \
+        "$(echo "$(median "${t_theirs[@]}") * 1000 / 20" | bc -l)" "$(median "${ratios[@]}")" \
+        "$goal" "$(peak_rss "${ours[@]}")"
 }
 
 row '`ocitools --version` vs `/bin/true`' '3 ms' ::: "$ocitools" --version ::: /bin/true

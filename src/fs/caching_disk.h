@@ -13,27 +13,19 @@
 
 namespace ocitools {
 
-class CachingDisk final : public Disk {
+class CachingDisk final : public ForwardingDisk {
   public:
     // `disk` must outlive the cache.
-    explicit CachingDisk(const Disk& disk) : disk_(disk) {}
+    explicit CachingDisk(const Disk& disk) : ForwardingDisk(disk) {}
 
     // Cached, failures too (their errno).
     int lstat(const std::string& path, struct stat& st) const override;
     int stat(const std::string& path, struct stat& st) const override;
     int readlink(const std::string& path, std::string& target) const override;
 
-    // Not cached: a file's bytes are read once, by the layer that parses them (FileTree), and a
-    // directory's listing is walked once (a large tree would make the cache the biggest thing
-    // in memory).
-    std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override {
-        return disk_.open(path, error);
-    }
-    std::vector<DirEntry> list_directory(const std::string& path) const override {
-        return disk_.list_directory(path);
-    }
-    std::string shown(const std::string& path) const override { return disk_.shown(path); }
-    using Disk::open;
+    // Not cached, open and list_directory: a file's bytes are read once, by the layer that
+    // parses them (FileTree), and a directory's listing is walked once (a large tree would make
+    // the cache the biggest thing in memory).
 
   private:
     // What the disk answered: 0 and the value, or the errno.
@@ -43,7 +35,6 @@ class CachingDisk final : public Disk {
         T value{};
     };
 
-    const Disk& disk_;
     // A mutex, not a promise: every call of a Disk may come from any thread.
     mutable std::mutex mutex_;
     mutable std::unordered_map<std::string, Answer<struct stat>> lstats_, stats_;

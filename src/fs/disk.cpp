@@ -8,7 +8,7 @@
 
 namespace ocitools {
 
-std::unique_ptr<DiskFile> Disk::open(const std::string& path) const {
+std::unique_ptr<DiskFile> Disk::open_file(const std::string& path) const {
     int error = 0;
     auto file = open(path, error);
     if (!file) throw SystemError("cannot open", shown(path), error);
@@ -23,7 +23,7 @@ std::string Disk::read_link(const std::string& path) const {
 }
 
 std::string Disk::read_start(const std::string& path, std::size_t n) const {
-    return open(path)->read_start(n);
+    return open_file(path)->read_start(n);
 }
 
 std::optional<std::string> Disk::read_file(const std::string& path, std::size_t limit,

@@ -57,11 +57,12 @@ class Disk {
     // The entries of the directory at `path` but "." and "..", in readdir(3) order, without
     // following a symlink at its end. Throws SystemError naming the path.
     virtual std::vector<DirEntry> list_directory(const std::string& path) const = 0;
-    // How `path` is named in messages: the host path it stands for.
-    virtual std::string shown(const std::string& path) const = 0;
+    // How `path` is named in messages: the host path it stands for (itself, unless the tree
+    // is rooted elsewhere).
+    virtual std::string shown(const std::string& path) const { return path; }
 
     // The throwing forms: SystemError("cannot open|read symlink|read", shown(path), errno).
-    std::unique_ptr<DiskFile> open(const std::string& path) const;
+    std::unique_ptr<DiskFile> open_file(const std::string& path) const;
     std::string read_link(const std::string& path) const;
     std::string read_start(const std::string& path, std::size_t n) const;
     // The whole file at `path`, or nullopt when it does not exist (ENOENT) and `missing_ok`.
@@ -73,6 +74,34 @@ class Disk {
     // a program's $ORIGIN. Throws SystemError naming the component that cannot be looked up
     // (ELOOP past kSymlinkLimit links).
     std::string real_path(const std::string& path) const;
+};
+
+// A Disk that passes every call on to another: the base of those that change a few (a cache,
+// a test's counter), which override just those.
+class ForwardingDisk : public Disk {
+  public:
+    // `disk` must outlive this one.
+    explicit ForwardingDisk(const Disk& disk) : disk_(disk) {}
+
+    int lstat(const std::string& path, struct stat& st) const override {
+        return disk_.lstat(path, st);
+    }
+    int stat(const std::string& path, struct stat& st) const override {
+        return disk_.stat(path, st);
+    }
+    int readlink(const std::string& path, std::string& target) const override {
+        return disk_.readlink(path, target);
+    }
+    std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override {
+        return disk_.open(path, error);
+    }
+    std::vector<DirEntry> list_directory(const std::string& path) const override {
+        return disk_.list_directory(path);
+    }
+    std::string shown(const std::string& path) const override { return disk_.shown(path); }
+
+  protected:
+    const Disk& disk_;
 };
 
 // The host's own tree, "/", read with plain system calls on the paths given. A path that is

@@ -34,8 +34,6 @@ class MemoryDisk final : public Disk {
     int readlink(const std::string& path, std::string& target) const override;
     std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override;
     std::vector<DirEntry> list_directory(const std::string& path) const override;
-    std::string shown(const std::string& path) const override { return path; }
-    using Disk::open;
 
     struct Node {
         mode_t mode;        // type and permission bits, as st_mode

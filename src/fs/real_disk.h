@@ -17,8 +17,6 @@ class HostDisk final : public Disk {
     int readlink(const std::string& path, std::string& target) const override;
     std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override;
     std::vector<DirEntry> list_directory(const std::string& path) const override;
-    std::string shown(const std::string& path) const override { return path; }
-    using Disk::open;
 };
 
 // The one HostDisk (it has no state).
@@ -38,7 +36,6 @@ class RootfsDisk final : public Disk {
     std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override;
     std::vector<DirEntry> list_directory(const std::string& path) const override;
     std::string shown(const std::string& path) const override;
-    using Disk::open;
 
   private:
     // openat2(2) of `path` inside the root with `flags`: the descriptor, or an invalid one with

@@ -9,9 +9,9 @@
 
 namespace ocitools::testing {
 
-class CountingDisk final : public Disk {
+class CountingDisk final : public ForwardingDisk {
   public:
-    explicit CountingDisk(const Disk& disk) : disk_(disk) {}
+    explicit CountingDisk(const Disk& disk) : ForwardingDisk(disk) {}
     int lstat(const std::string& path, struct stat& st) const override {
         ++lstats[path];
         return disk_.lstat(path, st);
@@ -24,19 +24,8 @@ class CountingDisk final : public Disk {
         ++readlinks[path];
         return disk_.readlink(path, target);
     }
-    std::unique_ptr<DiskFile> open(const std::string& path, int& error) const override {
-        return disk_.open(path, error);
-    }
-    std::vector<DirEntry> list_directory(const std::string& path) const override {
-        return disk_.list_directory(path);
-    }
-    std::string shown(const std::string& path) const override { return disk_.shown(path); }
-    using Disk::open;
 
     mutable std::map<std::string, int> lstats, stats, readlinks;
-
-  private:
-    const Disk& disk_;
 };
 
 }  // namespace ocitools::testing

@@ -142,7 +142,7 @@ TEST_P(DiskContract, ReadsFollowSymlinks) {
     EXPECT_EQ(disk_->read_start(p("/bin/abs"), 9), "#!/bin/sh");
     EXPECT_EQ(disk_->read_start(p("/bin/tool"), 1000), kTool);  // fewer: the file is shorter
     EXPECT_EQ(*disk_->read_file(p("/usr/bin/tool"), 1000), kTool);
-    const FileBytes bytes = disk_->open(p("/bin/tool"))->bytes(nullptr);
+    const FileBytes bytes = disk_->open_file(p("/bin/tool"))->bytes(nullptr);
     EXPECT_EQ(std::string(reinterpret_cast<const char*>(bytes.bytes().data()),
                           bytes.bytes().size()),
               kTool);
@@ -156,7 +156,7 @@ TEST_P(DiskContract, ReadErrorsNameThePathAndTheCause) {
     EXPECT_ERROR_CONTAINS(disk_->read_file(p("/usr/bin/tool"), 4), SystemError,
                           "File too large");
     // A directory opens (open(2) O_RDONLY) but is no file to parse or read.
-    EXPECT_THROW(disk_->open(p("/empty"))->bytes(nullptr), FormatError);
+    EXPECT_THROW(disk_->open_file(p("/empty"))->bytes(nullptr), FormatError);
     EXPECT_ERROR_CONTAINS(disk_->read_start(p("/empty"), 4), SystemError, "Is a directory");
 }
 

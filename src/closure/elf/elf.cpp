@@ -22,34 +22,25 @@ namespace ocitools {
 namespace {
 
 // Field offsets of the ELF structures we read, per class (gABI "ELF Header", "Program Header",
-// "Dynamic Section"; glibc elf.h Elf32_* / Elf64_*).
-struct Elf32Layout {
-    static constexpr std::uint64_t ehdr_size = 52;
-    static constexpr std::uint64_t e_phoff = 28, e_shoff = 32, e_phentsize = 42, e_phnum = 44,
-                                   e_shentsize = 46;
-    static constexpr std::uint64_t phdr_size = 32;
-    static constexpr std::uint64_t p_type = 0, p_offset = 4, p_vaddr = 8, p_filesz = 16;
-    static constexpr std::uint64_t shdr_size = 40, sh_info = 28;
-    static constexpr std::uint64_t dyn_size = 8, d_val = 4;
-    static std::uint64_t word(const ByteView& v, std::uint64_t offset) { return v.u32(offset); }
-    static std::int64_t sword(const ByteView& v, std::uint64_t offset) {
-        return static_cast<std::int32_t>(v.u32(offset));
-    }
-};
+// "Dynamic Section"; glibc elf.h Elf32_* / Elf64_*). p_type is at 0 in both.
+struct ElfLayout {
+    bool wide;  // ELFCLASS64: addresses, offsets and d_tag are 8 bytes
+    std::uint64_t ehdr_size, e_phoff, e_shoff, e_phentsize, e_phnum, e_shentsize;
+    std::uint64_t phdr_size, p_offset, p_vaddr, p_filesz;
+    std::uint64_t shdr_size, sh_info, dyn_size, d_val;
 
-struct Elf64Layout {
-    static constexpr std::uint64_t ehdr_size = 64;
-    static constexpr std::uint64_t e_phoff = 32, e_shoff = 40, e_phentsize = 54, e_phnum = 56,
-                                   e_shentsize = 58;
-    static constexpr std::uint64_t phdr_size = 56;
-    static constexpr std::uint64_t p_type = 0, p_offset = 8, p_vaddr = 16, p_filesz = 32;
-    static constexpr std::uint64_t shdr_size = 64, sh_info = 44;
-    static constexpr std::uint64_t dyn_size = 16, d_val = 8;
-    static std::uint64_t word(const ByteView& v, std::uint64_t offset) { return v.u64(offset); }
-    static std::int64_t sword(const ByteView& v, std::uint64_t offset) {
-        return static_cast<std::int64_t>(v.u64(offset));
+    std::uint64_t word(const ByteView& v, std::uint64_t offset) const {
+        return wide ? v.u64(offset) : v.u32(offset);
+    }
+    std::int64_t sword(const ByteView& v, std::uint64_t offset) const {
+        return wide ? static_cast<std::int64_t>(v.u64(offset))
+                    : static_cast<std::int32_t>(v.u32(offset));
     }
 };
+// In the order of the fields above.
+constexpr ElfLayout kElf32{false, 52, 28, 32, 42, 44, 46, 32, 4, 8, 16, 40, 28, 8, 4};
+constexpr ElfLayout kElf64{true, 64, 32, 40, 54, 56, 58, 56, 8, 16, 32, 64, 44, 16, 8};
+constexpr std::uint64_t kPType = 0;
 
 // Offsets 16 and 18 are the same in both classes.
 constexpr std::uint64_t kEType = 16, kEMachine = 18;
@@ -86,33 +77,33 @@ std::string hex(std::uint64_t value) {
 
 // The number of program headers. PN_XNUM means the real count is in sh_info of section 0
 // (gABI "Extended numbering"); ld.so does not support it, but the value is cheap to honour.
-template <typename L>
+template <const ElfLayout& L>
 std::uint64_t program_header_count(const ByteView& v) {
-    const std::uint64_t phnum = v.u16(L::e_phnum);
+    const std::uint64_t phnum = v.u16(L.e_phnum);
     if (phnum != PN_XNUM) return phnum;
-    const std::uint64_t shoff = L::word(v, L::e_shoff);
-    if (shoff == 0 || v.u16(L::e_shentsize) != L::shdr_size || !v.contains(shoff, L::shdr_size)) {
+    const std::uint64_t shoff = L.word(v, L.e_shoff);
+    if (shoff == 0 || v.u16(L.e_shentsize) != L.shdr_size || !v.contains(shoff, L.shdr_size)) {
         v.fail("e_phnum is PN_XNUM but section header 0 is missing or truncated");
     }
-    return v.u32(shoff + L::sh_info);
+    return v.u32(shoff + L.sh_info);
 }
 
-template <typename L>
+template <const ElfLayout& L>
 ParsedElf parse_image(const ByteView& v) {
     ParsedElf out;
-    if (!v.contains(0, L::ehdr_size)) v.fail("truncated ELF: file header past end of file");
+    if (!v.contains(0, L.ehdr_size)) v.fail("truncated ELF: file header past end of file");
     out.type = v.u16(kEType);
     out.machine = v.u16(kEMachine);
 
     // The program header table: ld.so(8) and the kernel insist on the exact entry size.
-    const std::uint64_t phoff = L::word(v, L::e_phoff);
+    const std::uint64_t phoff = L.word(v, L.e_phoff);
     const std::uint64_t phnum = program_header_count<L>(v);
-    if (phnum != 0 && v.u16(L::e_phentsize) != L::phdr_size) {
-        v.fail("unexpected e_phentsize " + std::to_string(v.u16(L::e_phentsize)) + " (expected " +
-               std::to_string(L::phdr_size) + ")");
+    if (phnum != 0 && v.u16(L.e_phentsize) != L.phdr_size) {
+        v.fail("unexpected e_phentsize " + std::to_string(v.u16(L.e_phentsize)) + " (expected " +
+               std::to_string(L.phdr_size) + ")");
     }
     // phnum < 2^32 and phdr_size <= 56, so the product cannot overflow.
-    if (phnum != 0 && !v.contains(phoff, phnum * L::phdr_size)) {
+    if (phnum != 0 && !v.contains(phoff, phnum * L.phdr_size)) {
         v.fail("truncated ELF: program header table past end of file");
     }
 
@@ -120,11 +111,11 @@ ParsedElf parse_image(const ByteView& v) {
     std::optional<Segment> interp;
     std::optional<Segment> dynamic;
     for (std::uint64_t i = 0; i < phnum; ++i) {
-        const std::uint64_t ph = phoff + i * L::phdr_size;
-        const std::uint32_t p_type = v.u32(ph + L::p_type);
+        const std::uint64_t ph = phoff + i * L.phdr_size;
+        const std::uint32_t p_type = v.u32(ph + kPType);
         if (p_type != PT_LOAD && p_type != PT_INTERP && p_type != PT_DYNAMIC) continue;
-        const Segment seg{L::word(v, ph + L::p_offset), L::word(v, ph + L::p_vaddr),
-                          L::word(v, ph + L::p_filesz)};
+        const Segment seg{L.word(v, ph + L.p_offset), L.word(v, ph + L.p_vaddr),
+                          L.word(v, ph + L.p_filesz)};
         if (p_type == PT_LOAD) {
             loads.push_back(seg);
         } else if (p_type == PT_INTERP) {
@@ -153,12 +144,12 @@ ParsedElf parse_image(const ByteView& v) {
     // elf_get_dynamic_info (needed and filter entries are all kept, in order).
     std::vector<std::uint64_t> needed, filters, auxiliaries;
     std::optional<std::uint64_t> rpath, runpath, soname, strtab, strsz;
-    const std::uint64_t count = dynamic->filesz / L::dyn_size;
+    const std::uint64_t count = dynamic->filesz / L.dyn_size;
     for (std::uint64_t i = 0; i < count; ++i) {
-        const std::uint64_t d = dynamic->offset + i * L::dyn_size;
-        const std::int64_t tag = L::sword(v, d);
+        const std::uint64_t d = dynamic->offset + i * L.dyn_size;
+        const std::int64_t tag = L.sword(v, d);
         if (tag == DT_NULL) break;
-        const std::uint64_t val = L::word(v, d + L::d_val);
+        const std::uint64_t val = L.word(v, d + L.d_val);
         switch (tag) {
             case DT_NEEDED:
                 needed.push_back(val);
@@ -265,7 +256,7 @@ ElfFile ElfFile::parse(std::span<const std::byte> bytes, const std::string& name
 
     const ByteView view(bytes, data == ELFDATA2LSB ? std::endian::little : std::endian::big, name);
     ParsedElf parsed =
-        cls == ELFCLASS64 ? parse_image<Elf64Layout>(view) : parse_image<Elf32Layout>(view);
+        cls == ELFCLASS64 ? parse_image<kElf64>(view) : parse_image<kElf32>(view);
 
     ElfFile elf;
     elf.identity_ =

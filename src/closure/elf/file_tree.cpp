@@ -22,7 +22,7 @@ std::string FileTree::read_prefix(const std::string& path, size_t n) const {
 
 FileTree::Head FileTree::read_head_of(const std::string& path, size_t n,
                                       std::vector<std::byte>& scratch) const {
-    const auto file = disk_.open(path);
+    const auto file = disk_.open_file(path);
     Head head{file->read_start(n), nullptr};
     if (!ElfFile::has_magic(std::span(reinterpret_cast<const std::byte*>(head.bytes.data()),
                                       head.bytes.size())))
@@ -72,7 +72,7 @@ void FileTree::prefetch(const std::vector<std::string>& paths, size_t n, unsigne
 std::shared_ptr<const ElfFile> FileTree::elf(const std::string& path) const {
     if (auto it = elf_cache_.find(path); it != elf_cache_.end()) return it->second;
     std::shared_ptr<const ElfFile> result;
-    const FileBytes bytes = disk_.open(path)->bytes(&scratch_);
+    const FileBytes bytes = disk_.open_file(path)->bytes(&scratch_);
     if (ElfFile::has_magic(bytes.bytes()))
         result = std::make_shared<const ElfFile>(ElfFile::parse(bytes.bytes(), disk_.shown(path)));
     elf_cache_.emplace(path, result);

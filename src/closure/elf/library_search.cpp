@@ -33,7 +33,7 @@ LibrarySearch::LibrarySearch(const FileTree& tree, std::string library_path)
     : tree_(tree), library_path_(std::move(library_path)) {
     const Disk& disk = tree_.disk();
     if (const std::string path = "/etc/ld.so.cache"; disk.is_regular_file(path)) {
-        const FileBytes bytes = disk.open(path)->bytes(nullptr);
+        const FileBytes bytes = disk.open_file(path)->bytes(nullptr);
         cache_ = std::make_unique<LdCache>(LdCache::parse(bytes.bytes(), disk.shown(path)));
     }
     // Debian's glibc searches /lib/<tuple> and /usr/lib/<tuple> before /lib and /usr/lib; other
@@ -120,7 +120,7 @@ bool LibrarySearch::searches_legacy_hwcaps(const std::string& interpreter) {
     auto [it, fresh] = legacy_by_interpreter_.try_emplace(interpreter, true);
     if (!fresh || interpreter.empty() || !tree_.is_regular_file(interpreter)) return it->second;
     // elf/dl-usage.c prints "ld.so <pkgversion> <stable|development> release version 2.NN."
-    const FileBytes bytes = tree_.disk().open(interpreter)->bytes(nullptr);
+    const FileBytes bytes = tree_.disk().open_file(interpreter)->bytes(nullptr);
     const std::string_view text(reinterpret_cast<const char*>(bytes.bytes().data()),
                                 bytes.bytes().size());
     const std::string_view marker = " release version 2.";
