@@ -22,7 +22,6 @@ namespace {
 
 using testing::fake_hash;
 using testing::FakeDpkg;
-using testing::FakeStore;
 using testing::write_text;
 using Strings = std::vector<std::string>;
 using Needs = std::map<std::string, Strings>;
@@ -72,14 +71,9 @@ TEST(ClosureGroupsStorePaths, EachStorePathIsItsOwnGroupNeedingItsReferences) {
 // The graphs of both reference finders: every path of the closure is in it, its references
 // sorted, without itself (Nix's database records self-references; a store path's files name
 // their own path all the time). Fed to add_store_paths, no group needs itself.
-class StoreGraphTest : public ::testing::Test {
+class StoreGraphTest : public testing::FiveStorePathsTest {
   protected:
-    StoreGraphTest() : dir(store.store_dir()) {
-        a = store.path(1, "a");
-        b = store.path(2, "b");
-        c = store.path(3, "c");
-        d = store.path(4, "d");
-        other = store.path(5, "other");
+    StoreGraphTest() {
         // a -> c, b, a; b -> c, b; c -> nothing; d -> a; other alone.
         write_text(a + "/bin/a", "#!" + c + "/bin/sh\n" + b + "\n" + a + "/share\n");
         write_text(b + "/lib/b", c + " " + b);
@@ -102,10 +96,6 @@ class StoreGraphTest : public ::testing::Test {
             EXPECT_EQ(std::count(needs.begin(), needs.end(), group), 0) << group;
         EXPECT_EQ(groups.needs.at(a), sorted_bc);
     }
-
-    FakeStore store;
-    StoreDir dir;
-    std::string a, b, c, d, other;
 };
 
 TEST_F(StoreGraphTest, FromTheDatabase) {
