@@ -18,6 +18,7 @@
 #include "base/error.h"
 #include "fs/counting_disk.h"
 #include "fs/memory_disk.h"
+#include "fs/memory_trees.h"
 #include "roots/program_lookup.h"
 #include "test_support.h"
 
@@ -61,10 +62,7 @@ Closure closure_of(const MemoryDisk& disk, std::vector<std::string> args,
 
 // A merged-/usr tree: /bin -> usr/bin, a shell, and a script run by it.
 MemoryDisk merged_usr() {
-    MemoryDisk disk;
-    disk.add_symlink("/bin", "usr/bin");
-    disk.add_file("/usr/bin/dash", "not ELF: a stand-in for the shell", 0755);
-    disk.add_symlink("/usr/bin/sh", "dash");
+    MemoryDisk disk = testing::merged_usr_with_a_shell();
     disk.add_file("/usr/bin/app", "#!/bin/sh\necho hi\n", 0755);
     return disk;
 }
@@ -160,9 +158,7 @@ TEST(ClosureInMemory, DirectoryIncludeCopiesTheTreeAndKeepsItsSymlinks) {
 // (/etc/mtab) is kept, so the container's own file answers at the same path.
 TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
     MemoryDisk disk = merged_usr();
-    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
-    disk.add_symlink("/proc/self", "42");
-    disk.add_file("/proc/42/mounts", "proc /proc proc rw 0 0\n");
+    testing::add_mtab(disk, "42");
     disk.add_file("/proc/cpuinfo", "");
     disk.add_file("/sys/kernel/mm/page", "4096\n");
     disk.add_symlink("/var/dev", "/dev/fd");

@@ -10,6 +10,7 @@
 #include "closure/closure.h"
 #include "closure/reason.h"
 #include "fs/memory_disk.h"
+#include "fs/memory_trees.h"
 
 namespace ocitools {
 namespace {
@@ -30,10 +31,7 @@ std::string reason(const Closure& closure, const std::string& path) {
 // A merged-/usr tree: /bin -> usr/bin, a shell, a script run by it, and a script run through
 // env(1), which finds its program on the container's PATH.
 MemoryDisk scripts() {
-    MemoryDisk disk;
-    disk.add_symlink("/bin", "usr/bin");
-    disk.add_file("/usr/bin/dash", "not ELF: a stand-in for the shell", 0755);
-    disk.add_symlink("/usr/bin/sh", "dash");
+    MemoryDisk disk = testing::merged_usr_with_a_shell();
     disk.add_file("/usr/bin/env", "#!/bin/sh\n", 0755);
     disk.add_file("/usr/bin/app", "#!/bin/sh\necho hi\n", 0755);
     disk.add_file("/opt/app/run", "#!/usr/bin/env tool\n", 0755);
