@@ -25,9 +25,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // Every plan entry as "path kind [-> target]", sorted: the whole layout at a glance.
 std::vector<std::string> layout(const Closure& closure) {

@@ -20,9 +20,7 @@
 namespace ocitools {
 namespace {
 
-using testing::fake_hash;
-using testing::FakeDpkg;
-using testing::write_text;
+using namespace ocitools::testing;
 using Strings = std::vector<std::string>;
 using Needs = std::map<std::string, Strings>;
 

@@ -20,8 +20,7 @@
 namespace ocitools {
 namespace {
 
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 const char* const kEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 

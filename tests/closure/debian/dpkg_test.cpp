@@ -21,11 +21,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeDpkg;
-using testing::run_output;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 using Strings = std::vector<std::string>;
 
 Strings ids(const std::vector<const DpkgPackage*>& packages) {

@@ -19,11 +19,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::have_compiler;
-using testing::write_text;
-
+using namespace ocitools::testing;
 
 void run(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;

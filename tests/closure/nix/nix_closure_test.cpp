@@ -15,9 +15,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // app/bin/app is a #! script run by sh/bin/sh (a static busybox), naming data; data is also
 // reachable from conf; lone stands apart.

@@ -11,10 +11,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::paths;
-using testing::write_text;
+using namespace ocitools::testing;
 
 class NixDatabaseTest : public testing::FiveStorePathsTest {
   protected:

@@ -11,10 +11,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::paths;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // A store where `a` refers to each of b..e in another way, and f and g are further out.
 class NixStoreScanTest : public ::testing::Test {
