@@ -274,13 +274,17 @@ MemoryDisk with_packages() {
     return disk;
 }
 
-TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
-    const MemoryDisk disk = with_packages();
+// The closure of /bin/app with the package hello asked for.
+Closure app_and_hello(const MemoryDisk& disk, const Reporter& reporter = {}) {
     ContainerSpec spec;
     spec.args = {"/bin/app"};
     spec.packages = {"hello"};
-    Reporter quiet;
-    const Closure closure = compute_closure(spec, "", quiet, options_for_memory(), disk);
+    return compute_closure(spec, "", reporter, options_for_memory(), disk);
+}
+
+TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
+    const MemoryDisk disk = with_packages();
+    const Closure closure = app_and_hello(disk);
     EXPECT_EQ(closure.packages, (std::vector<std::string>{"hello:amd64", "libgreet:amd64"}));
     EXPECT_TRUE(closure.plan.contains("/usr/bin/hello"));
     EXPECT_TRUE(closure.plan.contains("/usr/lib/libgreet.so.1"));
@@ -316,12 +320,9 @@ TEST(ClosureInMemory, ListedPackageFilesGoneFromDiskAreOneWarningPerPackage) {
                   "/.\n/usr\n/usr/lib\n/usr/lib/libgreet.so.1\n/usr/share\n/usr/share/greet\n"
                   "/usr/share/greet/words\n/usr/share/greet/gone\n/usr/share/greet/gone/a\n"
                   "/usr/share/greet/gone/b\n/usr/share/greet/z\n");
-    ContainerSpec spec;
-    spec.args = {"/bin/app"};
-    spec.packages = {"hello"};
     std::vector<std::string> warnings;
     const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
-    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    const Closure closure = app_and_hello(disk, reporter);
     EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words"));
     EXPECT_FALSE(closure.plan.contains("/usr/share/greet/gone"));
     EXPECT_EQ(warnings, (std::vector<std::string>{
@@ -343,13 +344,7 @@ TEST(ClosureInMemory, PackageClosureFindsTheOwnerThroughTheSymlinksOnTheWay) {
 }
 
 TEST(ClosureInMemory, MissingStatusIsNamed) {
-    const MemoryDisk disk = merged_usr();
-    ContainerSpec spec;
-    spec.args = {"/bin/app"};
-    spec.packages = {"hello"};
-    Reporter quiet;
-    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet, options_for_memory(), disk),
-                          SystemError,
+    EXPECT_ERROR_CONTAINS(app_and_hello(merged_usr()), SystemError,
                           "cannot open /var/lib/dpkg/status: No such file or directory");
 }
 
