@@ -390,9 +390,7 @@ BB_OUT="hello from busybox"
 PY_ARGS=(--package python3 --include "$WORK/app/hello.py" -- /usr/bin/python3 "$WORK/app/hello.py")
 PY_OUT="hello from python 3 {\"sum\": 42}"
 NIX_ARGS=(-- "$app/bin/hello")
-NIX_OUT="hello from the store
-motd through a symlink into another store path
-bash says 42"
+NIX_OUT=$APP_OUTPUT
 PL_ARGS=(--package perl -- /usr/bin/perl -e 'print "hello from perl\n"')
 PL_OUT="hello from perl"
 
