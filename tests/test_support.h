@@ -1,5 +1,7 @@
 // Helpers shared by the unit tests: a temporary directory that removes itself, file writers,
-// running a shell command for its output.
+// running a shell command for its output. A test file takes them, and the other support
+// headers' (closure/nix/nix_test_support.h, closure/debian/dpkg_test_support.h,
+// fs/memory_trees.h), with `using namespace ocitools::testing;`.
 #pragma once
 
 #include <cstdio>
@@ -11,6 +13,8 @@
 #include <string>
 
 namespace ocitools::testing {
+
+namespace fs = std::filesystem;
 
 class ScratchDir {
   public:

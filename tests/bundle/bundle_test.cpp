@@ -16,8 +16,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
+using namespace ocitools::testing;
 
 struct Collected {
     std::vector<std::string> warnings;

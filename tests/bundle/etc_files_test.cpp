@@ -12,10 +12,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::read_text;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 RootfsWriter writer_for(const fs::path& root) {
     fs::create_directories(root);

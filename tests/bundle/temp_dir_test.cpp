@@ -12,8 +12,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
+using namespace ocitools::testing;
 
 // A pid that is no process's now: a child that has exited and been reaped.
 pid_t dead_pid() {

@@ -18,15 +18,14 @@
 #include "base/error.h"
 #include "fs/counting_disk.h"
 #include "fs/memory_disk.h"
+#include "fs/memory_trees.h"
 #include "roots/program_lookup.h"
 #include "test_support.h"
 
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // Every plan entry as "path kind [-> target]", sorted: the whole layout at a glance.
 std::vector<std::string> layout(const Closure& closure) {
@@ -61,10 +60,7 @@ Closure closure_of(const MemoryDisk& disk, std::vector<std::string> args,
 
 // A merged-/usr tree: /bin -> usr/bin, a shell, and a script run by it.
 MemoryDisk merged_usr() {
-    MemoryDisk disk;
-    disk.add_symlink("/bin", "usr/bin");
-    disk.add_file("/usr/bin/dash", "not ELF: a stand-in for the shell", 0755);
-    disk.add_symlink("/usr/bin/sh", "dash");
+    MemoryDisk disk = testing::merged_usr_with_a_shell();
     disk.add_file("/usr/bin/app", "#!/bin/sh\necho hi\n", 0755);
     return disk;
 }
@@ -160,9 +156,7 @@ TEST(ClosureInMemory, DirectoryIncludeCopiesTheTreeAndKeepsItsSymlinks) {
 // (/etc/mtab) is kept, so the container's own file answers at the same path.
 TEST(ClosureInMemory, WhatTheRuntimeMountsIsLeftOutAndTheSymlinksOnTheWayKept) {
     MemoryDisk disk = merged_usr();
-    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
-    disk.add_symlink("/proc/self", "42");
-    disk.add_file("/proc/42/mounts", "proc /proc proc rw 0 0\n");
+    testing::add_mtab(disk, "42");
     disk.add_file("/proc/cpuinfo", "");
     disk.add_file("/sys/kernel/mm/page", "4096\n");
     disk.add_symlink("/var/dev", "/dev/fd");
@@ -280,13 +274,17 @@ MemoryDisk with_packages() {
     return disk;
 }
 
-TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
-    const MemoryDisk disk = with_packages();
+// The closure of /bin/app with the package hello asked for.
+Closure app_and_hello(const MemoryDisk& disk, const Reporter& reporter = {}) {
     ContainerSpec spec;
     spec.args = {"/bin/app"};
     spec.packages = {"hello"};
-    Reporter quiet;
-    const Closure closure = compute_closure(spec, "", quiet, options_for_memory(), disk);
+    return compute_closure(spec, "", reporter, options_for_memory(), disk);
+}
+
+TEST(ClosureInMemory, PackagesBringTheirDependenciesAndListedFiles) {
+    const MemoryDisk disk = with_packages();
+    const Closure closure = app_and_hello(disk);
     EXPECT_EQ(closure.packages, (std::vector<std::string>{"hello:amd64", "libgreet:amd64"}));
     EXPECT_TRUE(closure.plan.contains("/usr/bin/hello"));
     EXPECT_TRUE(closure.plan.contains("/usr/lib/libgreet.so.1"));
@@ -322,12 +320,9 @@ TEST(ClosureInMemory, ListedPackageFilesGoneFromDiskAreOneWarningPerPackage) {
                   "/.\n/usr\n/usr/lib\n/usr/lib/libgreet.so.1\n/usr/share\n/usr/share/greet\n"
                   "/usr/share/greet/words\n/usr/share/greet/gone\n/usr/share/greet/gone/a\n"
                   "/usr/share/greet/gone/b\n/usr/share/greet/z\n");
-    ContainerSpec spec;
-    spec.args = {"/bin/app"};
-    spec.packages = {"hello"};
     std::vector<std::string> warnings;
     const Reporter reporter([&](const std::string& m) { warnings.push_back(m); }, {});
-    const Closure closure = compute_closure(spec, "", reporter, options_for_memory(), disk);
+    const Closure closure = app_and_hello(disk, reporter);
     EXPECT_TRUE(closure.plan.contains("/usr/share/greet/words"));
     EXPECT_FALSE(closure.plan.contains("/usr/share/greet/gone"));
     EXPECT_EQ(warnings, (std::vector<std::string>{
@@ -349,13 +344,7 @@ TEST(ClosureInMemory, PackageClosureFindsTheOwnerThroughTheSymlinksOnTheWay) {
 }
 
 TEST(ClosureInMemory, MissingStatusIsNamed) {
-    const MemoryDisk disk = merged_usr();
-    ContainerSpec spec;
-    spec.args = {"/bin/app"};
-    spec.packages = {"hello"};
-    Reporter quiet;
-    EXPECT_ERROR_CONTAINS(compute_closure(spec, "", quiet, options_for_memory(), disk),
-                          SystemError,
+    EXPECT_ERROR_CONTAINS(app_and_hello(merged_usr()), SystemError,
                           "cannot open /var/lib/dpkg/status: No such file or directory");
 }
 

@@ -10,6 +10,7 @@
 #include "closure/closure.h"
 #include "closure/reason.h"
 #include "fs/memory_disk.h"
+#include "fs/memory_trees.h"
 
 namespace ocitools {
 namespace {
@@ -27,13 +28,16 @@ std::string reason(const Closure& closure, const std::string& path) {
     return it == closure.why.end() ? "(none)" : it->second;
 }
 
+// Each path's reason is the one given.
+void expect_reasons(const Closure& closure,
+                    const std::vector<std::pair<std::string, std::string>>& reasons) {
+    for (const auto& [path, why] : reasons) EXPECT_EQ(reason(closure, path), why) << path;
+}
+
 // A merged-/usr tree: /bin -> usr/bin, a shell, a script run by it, and a script run through
 // env(1), which finds its program on the container's PATH.
 MemoryDisk scripts() {
-    MemoryDisk disk;
-    disk.add_symlink("/bin", "usr/bin");
-    disk.add_file("/usr/bin/dash", "not ELF: a stand-in for the shell", 0755);
-    disk.add_symlink("/usr/bin/sh", "dash");
+    MemoryDisk disk = testing::merged_usr_with_a_shell();
     disk.add_file("/usr/bin/env", "#!/bin/sh\n", 0755);
     disk.add_file("/usr/bin/app", "#!/bin/sh\necho hi\n", 0755);
     disk.add_file("/opt/app/run", "#!/usr/bin/env tool\n", 0755);
@@ -61,12 +65,12 @@ TEST(ClosureWhy, NothingIsRecordedUnlessAsked) {
 
 TEST(ClosureWhy, ProgramScriptInterpreterSymlinksAndParents) {
     const Closure c = closure_of(scripts(), {"/bin/app"});
-    EXPECT_EQ(reason(c, "/usr/bin/app"), "root");
-    EXPECT_EQ(reason(c, "/bin"), "symlink on the way to /bin/app");
-    EXPECT_EQ(reason(c, "/usr/bin/sh"), "symlink on the way to /bin/sh");
-    EXPECT_EQ(reason(c, "/usr/bin/dash"), "#! of /usr/bin/app");
-    EXPECT_EQ(reason(c, "/usr"), "directory holding /usr/bin/app");
-    EXPECT_EQ(reason(c, "/usr/bin"), "directory holding /usr/bin/app");
+    expect_reasons(c, {{"/usr/bin/app", "root"},
+                       {"/bin", "symlink on the way to /bin/app"},
+                       {"/usr/bin/sh", "symlink on the way to /bin/sh"},
+                       {"/usr/bin/dash", "#! of /usr/bin/app"},
+                       {"/usr", "directory holding /usr/bin/app"},
+                       {"/usr/bin", "directory holding /usr/bin/app"}});
     // Every plan entry has a reason, and nothing else but the directories above them.
     for (const PlanEntry* e : c.plan.sorted()) EXPECT_NE(reason(c, e->path), "(none)") << e->path;
     EXPECT_EQ(c.why.size(), c.plan.size() + 2);  // + /usr and /usr/bin
@@ -80,12 +84,12 @@ TEST(ClosureWhy, EnvFoundProgram) {
 
 TEST(ClosureWhy, ArgumentsIncludesAndWhatADirectoryBrings) {
     const Closure c = closure_of(scripts(), {"/bin/app", "/etc/app.conf"}, {"/srv/www"});
-    EXPECT_EQ(reason(c, "/etc/app.conf"), "argument 1");
-    EXPECT_EQ(reason(c, "/etc"), "directory holding /etc/app.conf");
-    EXPECT_EQ(reason(c, "/srv/www"), "include");
-    EXPECT_EQ(reason(c, "/srv"), "directory holding /srv/www");
-    EXPECT_EQ(reason(c, "/srv/www/img"), "in directory /srv/www");
-    EXPECT_EQ(reason(c, "/srv/www/img/a.png"), "in directory /srv/www/img");
+    expect_reasons(c, {{"/etc/app.conf", "argument 1"},
+                       {"/etc", "directory holding /etc/app.conf"},
+                       {"/srv/www", "include"},
+                       {"/srv", "directory holding /srv/www"},
+                       {"/srv/www/img", "in directory /srv/www"},
+                       {"/srv/www/img/a.png", "in directory /srv/www/img"}});
 }
 
 TEST(ClosureWhy, TheFirstReasonWins) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "closure/debian/dpkg_test_support.h"
 #include "closure/nix/nix_db.h"
 #include "closure/nix/nix_store_scan.h"
 #include "closure/nix/nix_test_support.h"
@@ -19,11 +20,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::fake_hash;
-using testing::FakeStore;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 using Strings = std::vector<std::string>;
 using Needs = std::map<std::string, Strings>;
 
@@ -72,14 +69,9 @@ TEST(ClosureGroupsStorePaths, EachStorePathIsItsOwnGroupNeedingItsReferences) {
 // The graphs of both reference finders: every path of the closure is in it, its references
 // sorted, without itself (Nix's database records self-references; a store path's files name
 // their own path all the time). Fed to add_store_paths, no group needs itself.
-class StoreGraphTest : public ::testing::Test {
+class StoreGraphTest : public testing::FiveStorePathsTest {
   protected:
-    StoreGraphTest() : dir(store.store_dir()) {
-        a = store.path(1, "a");
-        b = store.path(2, "b");
-        c = store.path(3, "c");
-        d = store.path(4, "d");
-        other = store.path(5, "other");
+    StoreGraphTest() {
         // a -> c, b, a; b -> c, b; c -> nothing; d -> a; other alone.
         write_text(a + "/bin/a", "#!" + c + "/bin/sh\n" + b + "\n" + a + "/share\n");
         write_text(b + "/lib/b", c + " " + b);
@@ -102,10 +94,6 @@ class StoreGraphTest : public ::testing::Test {
             EXPECT_EQ(std::count(needs.begin(), needs.end(), group), 0) << group;
         EXPECT_EQ(groups.needs.at(a), sorted_bc);
     }
-
-    FakeStore store;
-    StoreDir dir;
-    std::string a, b, c, d, other;
 };
 
 TEST_F(StoreGraphTest, FromTheDatabase) {
@@ -129,60 +117,24 @@ TEST_F(StoreGraphTest, FromScanning) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Debian packages: a dpkg database written by the test (as tests/closure/debian/dpkg_test.cpp's
-// FakeDpkg does): <dir>/var/lib/dpkg describing the tree <dir>.
-
-class FakeDpkg {
-  public:
-    FakeDpkg() { fs::create_directories(admin() / "info"); }
-    fs::path root() const { return dir_.path(); }
-    fs::path admin() const { return dir_ / "var/lib/dpkg"; }
-
-    // An installed package listing `files` (and their directories), each written in the tree.
-    FakeDpkg& package(const std::string& name, const std::string& fields, const Strings& files,
-                      const std::string& arch = "amd64") {
-        status_ += "Package: " + name + "\nStatus: install ok installed\nArchitecture: " + arch +
-                   "\nVersion: 1.0\n" + fields + (fields.empty() ? "" : "\n") + "\n";
-        std::string list = "/.\n";
-        for (const auto& f : files) {
-            for (size_t slash = f.find('/', 1); slash != std::string::npos;
-                 slash = f.find('/', slash + 1))
-                list += f.substr(0, slash) + "\n";
-            list += f + "\n";
-            if (!fs::exists(root() / fs::path(f).relative_path()))
-                write_text(root() / fs::path(f).relative_path(), name);
-        }
-        const bool same = fields.find("Multi-Arch: same") != std::string::npos;
-        write_text(admin() / "info" / (name + (same ? ":" + arch : "") + ".list"), list);
-        return *this;
-    }
-
-    std::unique_ptr<DpkgDatabase> open() {
-        write_text(admin() / "status", status_);
-        return std::make_unique<DpkgDatabase>(admin(), "amd64");
-    }
-
-  private:
-    ScratchDir dir_;
-    std::string status_;
-};
+// Debian packages.
 
 class ClosureGroupsPackages : public ::testing::Test {
   protected:
     ClosureGroupsPackages() {
-        dpkg.package("app", "Pre-Depends: libc6\nDepends: libfoo, missing | mawk, libx [i386]",
-                     {"/usr/bin/app", "/usr/share/doc/app/copyright"})
-            .package("libc6", "Multi-Arch: same\nDepends: libgcc-s1",
-                     {"/usr/lib/libc.so.6", "/usr/share/shared-file"})
-            .package("libgcc-s1", "Multi-Arch: same\nDepends: libc6 (>= 2.35)",  // a cycle
-                     {"/usr/lib/libgcc_s.so.1"})
-            .package("libfoo", "Depends: libc6, libc6, foo-data, mail-transport-agent",
-                     {"/usr/lib/libfoo.so", "/usr/share/shared-file"})
-            .package("foo-data", "", {"/usr/share/foo/data"}, "all")
-            .package("mawk", "Provides: awk\nDepends: awk", {"/usr/bin/mawk"})  // itself
-            .package("postfix", "Provides: mail-transport-agent", {"/usr/sbin/postfix"})
-            .package("exim4", "Provides: mail-transport-agent", {"/usr/sbin/exim4"})
-            .package("unrelated", "", {"/usr/bin/unrelated"});
+        dpkg.installed("app", "Pre-Depends: libc6\nDepends: libfoo, missing | mawk, libx [i386]",
+                       {"/usr/bin/app", "/usr/share/doc/app/copyright"})
+            .installed("libc6", "Multi-Arch: same\nDepends: libgcc-s1",
+                       {"/usr/lib/libc.so.6", "/usr/share/shared-file"})
+            .installed("libgcc-s1", "Multi-Arch: same\nDepends: libc6 (>= 2.35)",  // a cycle
+                       {"/usr/lib/libgcc_s.so.1"})
+            .installed("libfoo", "Depends: libc6, libc6, foo-data, mail-transport-agent",
+                       {"/usr/lib/libfoo.so", "/usr/share/shared-file"})
+            .installed("foo-data", "", {"/usr/share/foo/data"}, "all")
+            .installed("mawk", "Provides: awk\nDepends: awk", {"/usr/bin/mawk"})  // itself
+            .installed("postfix", "Provides: mail-transport-agent", {"/usr/sbin/postfix"})
+            .installed("exim4", "Provides: mail-transport-agent", {"/usr/sbin/exim4"})
+            .installed("unrelated", "", {"/usr/bin/unrelated"});
         db = dpkg.open();
         rootfs = std::make_unique<RootfsDisk>(dpkg.root());
         installed = std::make_unique<InstalledFiles>(*db, *rootfs);

@@ -11,9 +11,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 std::vector<std::string> paths_of(const Plan& plan) {
     std::vector<std::string> out;

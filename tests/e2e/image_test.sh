@@ -112,6 +112,19 @@ check_image() {
         fail "$path: check-image.py $*: $(head -n 20 <<<"$out")"
     fi
 }
+# check_image_refuses WHAT NEEDLE PATH [CHECK-IMAGE-FLAGS...]: check-image.py exits 1 on PATH,
+# saying NEEDLE.
+check_image_refuses() {
+    local what=$1 needle=$2 path=$3 out rc=0
+    shift 3
+    out=$("${CHECK_IMAGE[@]}" "$@" "$path" 2>&1) || rc=$?
+    CHECKS=$((CHECKS + 1))
+    if [ "$rc" -eq 1 ] && [[ "$out" == *"$needle"* ]]; then
+        pass "check-image.py refuses $what ($(grep -m1 -F -- "$needle" <<<"$out"))"
+    else
+        fail "check-image.py on $what: exit $rc, [$needle] not in [$(head -n 5 <<<"$out")]"
+    fi
+}
 # check_skopeo LAYOUT REF: skopeo inspect reads it and finds the manifest index.json names.
 check_skopeo() {
     local got
@@ -390,9 +403,7 @@ BB_OUT="hello from busybox"
 PY_ARGS=(--package python3 --include "$WORK/app/hello.py" -- /usr/bin/python3 "$WORK/app/hello.py")
 PY_OUT="hello from python 3 {\"sum\": 42}"
 NIX_ARGS=(-- "$app/bin/hello")
-NIX_OUT="hello from the store
-motd through a symlink into another store path
-bash says 42"
+NIX_OUT=$APP_OUTPUT
 PL_ARGS=(--package perl -- /usr/bin/perl -e 'print "hello from perl\n"')
 PL_OUT="hello from perl"
 
@@ -449,18 +460,8 @@ NOW=$(date +%s)
 check_image "$IMG/nix" --max-mtime "$NOW"
 mkdir -p "$WORK/broken"
 while IFS='|' read -r kind needle; do
-    if ! break_image "$IMG/nix" "$WORK/broken/$kind" "$kind" "$NOW"; then
-        fail "break_image $kind"
-        continue
-    fi
-    rc=0
-    out=$("${CHECK_IMAGE[@]}" --max-mtime "$NOW" "$WORK/broken/$kind" 2>&1) || rc=$?
-    CHECKS=$((CHECKS + 1))
-    if [ "$rc" -eq 1 ] && [[ "$out" == *"$needle"* ]]; then
-        pass "check-image.py refuses $kind ($(grep -m1 -F -- "$needle" <<<"$out"))"
-    else
-        fail "check-image.py on $kind: exit $rc, [$needle] not in [$(head -n 5 <<<"$out")]"
-    fi
+    break_image "$IMG/nix" "$WORK/broken/$kind" "$kind" "$NOW" || { fail "break_image $kind"; continue; }
+    check_image_refuses "$kind" "$needle" "$WORK/broken/$kind" --max-mtime "$NOW"
 done <<'CASES'
 flip|has digest
 size|bytes, descriptor says
@@ -487,18 +488,8 @@ duplicate-ref|already names manifests[0]
 duplicate-key|duplicate key "schemaVersion"
 CASES
 while IFS='|' read -r kind needle; do
-    if ! break_archive "$IMG/busybox.tar" "$WORK/broken/$kind.tar" "$kind"; then
-        fail "break_archive $kind"
-        continue
-    fi
-    rc=0
-    out=$("${CHECK_IMAGE[@]}" "$WORK/broken/$kind.tar" 2>&1) || rc=$?
-    CHECKS=$((CHECKS + 1))
-    if [ "$rc" -eq 1 ] && [[ "$out" == *"$needle"* ]]; then
-        pass "check-image.py refuses an archive's $kind ($(grep -m1 -F -- "$needle" <<<"$out"))"
-    else
-        fail "check-image.py on an archive's $kind: exit $rc, [$needle] not in [$(head -n 5 <<<"$out")]"
-    fi
+    break_archive "$IMG/busybox.tar" "$WORK/broken/$kind.tar" "$kind" || { fail "break_archive $kind"; continue; }
+    check_image_refuses "an archive's $kind" "$needle" "$WORK/broken/$kind.tar"
 done <<'CASES'
 repo-tags|RepoTags ['busybox:1.0'], expected ['busybox:1.0', 'busybox:latest']
 layers|match no manifest of index.json

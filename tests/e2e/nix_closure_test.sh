@@ -27,10 +27,7 @@ expect_nix_closure "an --include store path (a single file)" "$busybox $banner" 
 # store path whole.
 "$OCITOOLS" build-container -o "$WORK/app" -- "$app/bin/hello"
 check_bundle "$WORK/app"
-expect_eq "the store script runs under runc" \
-    "hello from the store
-motd through a symlink into another store path
-bash says 42" "$(run_bundle "$WORK/app")"
+expect_eq "the store script runs under runc" "$APP_OUTPUT" "$(run_bundle "$WORK/app")"
 closure=$(nix-store -qR "$app")
 expect_store_in_rootfs "$WORK/app/rootfs" /nix/store "$closure"
 check "the build-time-only helper is not in the rootfs" test ! -e "$WORK/app/rootfs$helper"
@@ -54,9 +51,7 @@ expect_store_in_rootfs "$WORK/bash/rootfs" /nix/store "$(nix-store -qR "$bash")"
 "$OCITOOLS" build-container -o "$WORK/mixed" -- /bin/busybox sh -c "$app/bin/hello && echo and the host busybox"
 check_bundle "$WORK/mixed"
 expect_eq "host program and store script run together" \
-    "hello from the store
-motd through a symlink into another store path
-bash says 42
+    "$APP_OUTPUT
 and the host busybox" "$(run_bundle "$WORK/mixed")"
 mixed=$("$OCITOOLS" closure -- /bin/busybox sh -c "$app/bin/hello" 2>/dev/null)
 expect_eq "the mixed closure's store part is nix-store -qR" "$(sort <<<"$closure")" \

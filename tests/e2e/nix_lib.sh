@@ -3,6 +3,12 @@
 
 NIX_TESTS_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../nix" && pwd)
 
+# What the test store's app/bin/hello prints.
+# shellcheck disable=SC2034  # for the scripts that source this file
+APP_OUTPUT="hello from the store
+motd through a symlink into another store path
+bash says 42"
+
 # build_test_store: set glibc tinfo bash busybox motd banner helper app to their store paths,
 # in the store NIX_STORE_DIR names (default /nix/store).
 build_test_store() {

@@ -21,10 +21,7 @@ expect_eq "several roots at once" "$(nix-store -qR "$app" "$helper" "$bash" | so
 # The script's bundle runs; the private store is at the same path in the rootfs.
 "$OCITOOLS" build-container -o "$WORK/app" -- "$app/bin/hello"
 check_bundle "$WORK/app"
-expect_eq "the private-store script runs under runc" \
-    "hello from the store
-motd through a symlink into another store path
-bash says 42" "$(run_bundle "$WORK/app")"
+expect_eq "the private-store script runs under runc" "$APP_OUTPUT" "$(run_bundle "$WORK/app")"
 expect_store_in_rootfs "$WORK/app/rootfs" "$NIX_STORE_DIR" "$(nix-store -qR "$app")"
 
 # --store-dir gives the store without the environment (no database at
@@ -80,10 +77,8 @@ setup_rootless_user
 if as_user unshare --user --map-root-user true 2>/dev/null; then
     (cd "$RL" && as_user "$RL_OCITOOLS" build-container -o "$RL/app" -- "$app/bin/hello")
     check_bundle "$RL/app"
-    expect_eq "the store script runs under rootless runc" \
-        "hello from the store
-motd through a symlink into another store path
-bash says 42" "$(run_bundle_rootless "$RL/app")"
+    expect_eq "the store script runs under rootless runc" "$APP_OUTPUT" \
+        "$(run_bundle_rootless "$RL/app")"
     expect_store_in_rootfs "$RL/app/rootfs" "$NIX_STORE_DIR" "$(nix-store -qR "$app")"
 else
     fail "$ROOTLESS_USER cannot create user namespaces here: the rootless build cannot be checked"

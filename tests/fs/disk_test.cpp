@@ -20,9 +20,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 enum class Kind { Host, Rootfs, Memory };
 

@@ -17,8 +17,7 @@
 namespace ocitools {
 namespace {
 
-using testing::read_text;
-using testing::ScratchDir;
+using namespace ocitools::testing;
 
 // Bytes that do not compress.
 std::string noise(size_t size, unsigned seed) {

@@ -20,10 +20,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::read_text;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 using Strings = std::vector<std::string>;
 
 // One tar entry as libarchive's reader gives it back.

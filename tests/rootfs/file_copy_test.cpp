@@ -15,7 +15,7 @@
 namespace ocitools {
 namespace {
 
-using testing::ScratchDir;
+using namespace ocitools::testing;
 
 UniqueFd open_in(const std::filesystem::path& p) {
     return UniqueFd(open(p.c_str(), O_RDONLY));

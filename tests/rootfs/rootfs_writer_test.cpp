@@ -18,10 +18,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::read_text;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 PlanEntry entry_for(const fs::path& host) {
     struct stat st {};

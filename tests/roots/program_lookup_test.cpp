@@ -11,9 +11,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 TEST(ProgramLookup, SearchesPathAndChecksExecutability) {
     ScratchDir dir;

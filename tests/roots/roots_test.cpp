@@ -11,9 +11,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 constexpr const char* kBusybox = "/bin/busybox";  // Debian's busybox-static
 
@@ -22,6 +20,15 @@ const StoreDir kStore("/nix/store");
 void make_executable(const fs::path& path, const std::string& text) {
     write_text(path, text);
     fs::permissions(path, fs::perms::owner_all);
+}
+
+// A spec running `bb true`, a bare name, with busybox copied to `path` (a file named bb).
+ContainerSpec bare_busybox(const fs::path& path) {
+    fs::create_directories(path.parent_path());
+    fs::copy_file(kBusybox, path);
+    ContainerSpec spec;
+    spec.args = {"bb", "true"};
+    return spec;
 }
 
 TEST(Roots, ArgumentFilesThenIncludesEachWithItsReason) {
@@ -79,10 +86,7 @@ TEST(Roots, DefaultEnvironmentIsThePathThenTheUsersThenTerm) {
 TEST(Roots, BareNameIsFoundOnTheHostPathAndItsDirectoryPutFirst) {
     if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
     ScratchDir dir;
-    fs::create_directories(dir / "tools");
-    fs::copy_file(kBusybox, dir / "tools/bb");
-    ContainerSpec spec;
-    spec.args = {"bb", "true"};
+    ContainerSpec spec = bare_busybox(dir / "tools/bb");
     const Reporter quiet;
     const Roots roots = compute_roots(spec, (dir / "tools").string(), kStore, quiet);
     EXPECT_EQ(roots.program, (dir / "tools/bb").string());
@@ -97,10 +101,7 @@ TEST(Roots, BareNameIsFoundOnTheHostPathAndItsDirectoryPutFirst) {
 TEST(Roots, AUsersPathIsTheContainersPath) {
     if (access(kBusybox, X_OK) != 0) GTEST_SKIP() << "busybox-static is not installed";
     ScratchDir dir;
-    fs::create_directories(dir / "opt/bin");
-    fs::copy_file(kBusybox, dir / "opt/bin/bb");
-    ContainerSpec spec;
-    spec.args = {"bb", "true"};
+    ContainerSpec spec = bare_busybox(dir / "opt/bin/bb");
     const std::string user_path = (dir / "opt/bin").string() + ":/usr/bin:/bin";
     spec.env = {"PATH=" + user_path};
     const Reporter quiet;

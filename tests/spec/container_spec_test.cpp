@@ -13,8 +13,7 @@ namespace ocitools {
 namespace {
 
 using nlohmann::json;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 struct Collected {
     std::vector<std::string> warnings;

@@ -12,6 +12,7 @@
 #include <chrono>
 
 #include "fs/memory_disk.h"
+#include "fs/memory_trees.h"
 #include "test_support.h"
 #include "trace/syscalls.h"
 #include "trace/traced_roots.h"
@@ -19,8 +20,7 @@
 namespace ocitools {
 namespace {
 
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 const char* const kEnv = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
@@ -275,9 +275,7 @@ TEST(TracedRoots, KeepsHostFilesAndDirectoriesOnly) {
 // kernel file that changes while it is copied (the build then failed on python3 -m venv).
 TEST(TracedRoots, DropsSymlinksIntoKernelFilesystems) {
     MemoryDisk disk;
-    disk.add_file("/proc/1/mounts", "x");
-    disk.add_symlink("/proc/self", "1");
-    disk.add_symlink("/etc/mtab", "../proc/self/mounts");
+    testing::add_mtab(disk, "1");
     disk.add_file("/sys/kernel/x", "x");
     disk.add_symlink("/etc/sysx", "/sys/kernel/x");
     disk.add_file("/usr/share/zoneinfo/UTC", "x");

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "closure/debian/dpkg_database.h"
+#include "closure/debian/dpkg_test_support.h"
 #include "closure/debian/installed_files.h"
 #include "closure/debian/package_closure.h"
 #include "base/error.h"
@@ -20,65 +21,8 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::run_output;
-using testing::write_text;
+using namespace ocitools::testing;
 using Strings = std::vector<std::string>;
-
-// ---------------------------------------------------------------------------------------------
-// A fixture dpkg database written by the test: <dir>/var/lib/dpkg, describing the tree <dir>.
-
-class FakeDpkg {
-  public:
-    FakeDpkg() { fs::create_directories(admin() / "info"); }
-
-    fs::path root() const { return dir_.path(); }
-    fs::path admin() const { return dir_ / "var/lib/dpkg"; }
-
-    // Add a status stanza; `fields` are extra "Field: value" lines. The file list, when given,
-    // is written as dpkg names it (info/name:arch.list for Multi-Arch: same).
-    FakeDpkg& package(const std::string& name, const std::string& fields = {},
-                      const std::optional<Strings>& files = Strings{"/."},
-                      const std::string& arch = "amd64",
-                      const std::string& status = "install ok installed") {
-        status_ += "Package: " + name + "\nStatus: " + status + "\nArchitecture: " + arch +
-                   "\nVersion: 1.0\n" + fields +
-                   (fields.empty() || fields.back() == '\n' ? "" : "\n") + "\n";
-        if (files) {
-            const bool same = fields.find("Multi-Arch: same") != std::string::npos;
-            std::string text;
-            for (const auto& f : *files) text += f + "\n";
-            write_text(admin() / "info" / (name + (same ? ":" + arch : "") + ".list"), text);
-        }
-        return *this;
-    }
-
-    // Write a file (or, with `link`, a symlink) in the tree.
-    void file(const std::string& path, const std::string& text = "x") {
-        write_text(root() / fs::path(path).relative_path(), text);
-    }
-    void symlink(const std::string& target, const std::string& path) {
-        fs::create_directories((root() / fs::path(path).relative_path()).parent_path());
-        fs::create_symlink(target, root() / fs::path(path).relative_path());
-    }
-
-    void diversions(const std::string& text) { write_text(admin() / "diversions", text); }
-
-    std::unique_ptr<DpkgDatabase> open(Strings* warnings = nullptr) {
-        write_text(admin() / "status", status_);
-        Reporter reporter(
-            [warnings](const std::string& m) {
-                if (warnings) warnings->push_back(m);
-            },
-            {});
-        return std::make_unique<DpkgDatabase>(admin(), "amd64", reporter);
-    }
-
-  private:
-    ScratchDir dir_;
-    std::string status_;
-};
 
 Strings ids(const std::vector<const DpkgPackage*>& packages) {
     Strings out;

@@ -17,10 +17,8 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
 namespace flag = ldcache_flag;
-using ocitools::testing::run_output;
-using ocitools::testing::write_text;
+using namespace ocitools::testing;
 
 constexpr std::int32_t kX8664 = flag::kElfLibc6 | flag::kX8664Lib64;
 

@@ -19,11 +19,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::ScratchDir;
-using testing::have_compiler;
-using testing::write_text;
-
+using namespace ocitools::testing;
 
 void run(const std::string& command) {
     ASSERT_EQ(std::system(command.c_str()), 0) << command;
@@ -58,9 +54,21 @@ class LibrarySearchTest : public ::testing::Test {
         run("cc -o " + path(out) + " " + path("src/usedep.c") + " -L" + path(link_dir) + " -ldep " +
             extra);
     }
-    void program(const std::string& out, const std::string& extra) {
-        fs::create_directories((dir_ / out).parent_path());
-        run("cc -o " + path(out) + " " + path("src/main.c") + " " + extra);
+    // Build x/liba.so from src/a.c, linked with libdep.so of <dep_dir>, and `extra` flags.
+    void liba(const std::string& dep_dir, const std::string& extra = "") {
+        library("a", "a", "x", "-L" + path(dep_dir) + " -ldep " + extra);
+    }
+    // Build bin/main from src/main.c, linked with x/liba.so, and `extra` flags.
+    void main_program(const std::string& extra) {
+        run("cc -o " + path("bin/main") + " " + path("src/main.c") + " -L" + path("x") + " -la " +
+            extra);
+    }
+    // Linker flags: an RPATH (DT_RPATH), or a RUNPATH (DT_RUNPATH), of `dirs` (':' between).
+    static std::string rpath(const std::string& dirs) {
+        return "-Wl,--disable-new-dtags,-rpath," + dirs;
+    }
+    static std::string runpath(const std::string& dirs) {
+        return "-Wl,--enable-new-dtags,-rpath," + dirs;
     }
 
     LoadSet load(const std::string& rel) {
@@ -78,8 +86,8 @@ class LibrarySearchTest : public ::testing::Test {
 
 TEST_F(LibrarySearchTest, ProgramsRpathIsInheritedByLibrariesWithoutRunpath) {
     library("dep", "dep", "x");
-    library("a", "a", "x", "-L" + path("x") + " -ldep");
-    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    liba("x");
+    main_program(rpath(path("x")));
     const LoadSet set = load("bin/main");
     EXPECT_EQ(set.interpreter.empty(), false);
     EXPECT_TRUE(has(set, path("x/liba.so")));
@@ -88,8 +96,8 @@ TEST_F(LibrarySearchTest, ProgramsRpathIsInheritedByLibrariesWithoutRunpath) {
 
 TEST_F(LibrarySearchTest, RunpathIsNotInherited) {
     library("dep", "dep", "x");
-    library("a", "a", "x", "-L" + path("x") + " -ldep");
-    program("bin/main", "-L" + path("x") + " -la -Wl,--enable-new-dtags,-rpath," + path("x"));
+    liba("x");
+    main_program(runpath(path("x")));
     EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
                           path("x/liba.so") + " needs libdep.so, which is not found");
 }
@@ -98,16 +106,14 @@ TEST_F(LibrarySearchTest, AnObjectsRunpathDisablesEveryRpath) {
     // libdep.so exists in both directories; main has RPATH=first, liba has RUNPATH=second.
     library("dep", "dep", "first");
     library("dep", "dep", "second");
-    library("a", "a", "x",
-            "-L" + path("second") + " -ldep -Wl,--enable-new-dtags,-rpath," + path("second"));
-    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x") +
-                            ":" + path("first"));
+    liba("second", runpath(path("second")));
+    main_program(rpath(path("x") + ":" + path("first")));
     const LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("second/libdep.so")));
     EXPECT_FALSE(has(set, path("first/libdep.so")));
 
     // Without liba's RUNPATH, main's RPATH applies and the first directory wins.
-    library("a", "a", "x", "-L" + path("second") + " -ldep");
+    liba("second");
     const LoadSet inherited = load("bin/main");
     EXPECT_TRUE(has(inherited, path("first/libdep.so")));
     EXPECT_FALSE(has(inherited, path("second/libdep.so")));
@@ -146,8 +152,8 @@ TEST_F(LibrarySearchTest, ALoadersRpathIsNotInheritedWhenItAlsoHasARunpath) {
     // main has RPATH and RUNPATH "x": its own needs are found through the RUNPATH, and its
     // RPATH is ignored, so liba's libdep (in x too) is found by nothing: ld.so agrees.
     library("dep", "dep", "x");
-    library("a", "a", "x", "-L" + path("x") + " -ldep");
-    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    liba("x");
+    main_program(rpath(path("x")));
     ASSERT_EQ(std::system(path("bin/main").c_str()), 0);  // RPATH alone: inherited, it runs
     add_runpath_beside_rpath(path("bin/main"));
     ASSERT_NE(std::system((path("bin/main") + " 2>/dev/null").c_str()), 0);
@@ -201,9 +207,8 @@ TEST_F(LibrarySearchTest, IncompatibleCandidatesAreSkipped) {
     elf32[40] = 52;  // e_ehsize
     write_text(dir_ / "wrong/libdep.so", elf32);
     library("dep", "dep", "right");
-    library("a", "a", "x", "-L" + path("right") + " -ldep");
-    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x") +
-                            ":" + path("wrong") + ":" + path("right"));
+    liba("right");
+    main_program(rpath(path("x") + ":" + path("wrong") + ":" + path("right")));
     const LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("right/libdep.so")));
     EXPECT_FALSE(has(set, path("wrong/libdep.so")));
@@ -211,8 +216,8 @@ TEST_F(LibrarySearchTest, IncompatibleCandidatesAreSkipped) {
 
 TEST_F(LibrarySearchTest, MissingLibraryNamesObjectAndSoname) {
     library("dep", "dep", "x");
-    library("a", "a", "x", "-L" + path("x") + " -ldep");
-    program("bin/main", "-L" + path("x") + " -la -Wl,--disable-new-dtags,-rpath," + path("x"));
+    liba("x");
+    main_program(rpath(path("x")));
     fs::remove(dir_ / "x/libdep.so");
     EXPECT_ERROR_CONTAINS(load("bin/main"), ClosureError,
                           path("x/liba.so") + " needs libdep.so, which is not found (searched " +
@@ -224,10 +229,8 @@ TEST_F(LibrarySearchTest, HwcapsVariantsAreKeptWithTheirBaseLibrary) {
     // In a search directory: lib/glibc-hwcaps/x86-64-v3/libdep.so shadows lib/libdep.so.
     library("dep", "dep", "lib");
     library("dep", "dep", "lib/glibc-hwcaps/x86-64-v3");
-    library("a", "a", "x",
-            "-L" + path("lib") + " -ldep -Wl,--enable-new-dtags,-rpath," + path("lib"));
-    program("bin/main", "-L" + path("x") + " -la -L" + path("lib") +
-                            " -Wl,--enable-new-dtags,-rpath," + path("x"));
+    liba("lib", runpath(path("lib")));
+    main_program("-L" + path("lib") + " " + runpath(path("x")));
     const LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("lib/glibc-hwcaps/x86-64-v3/libdep.so")));
     EXPECT_TRUE(has(set, path("lib/libdep.so")));
@@ -259,8 +262,8 @@ TEST_F(LibrarySearchTest, FilteesAreLoadedAuxiliariesWhenFound) {
     library("filtee", "dep", "f");
     library("aux", "dep", "f");
     library("f", "dep", "f", "-Wl,--filter=libfiltee.so -Wl,--auxiliary=libaux.so");
-    run("cc -o " + path("bin/main") + " " + path("src/usedep.c") + " -L" + path("f") +
-        " -lf -Wl,--disable-new-dtags,-rpath," + path("f"));
+    run("cc -o " + path("bin/main") + " " + path("src/usedep.c") + " -L" + path("f") + " -lf " +
+        rpath(path("f")));
     LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("f/libfiltee.so")));
     EXPECT_TRUE(has(set, path("f/libaux.so")));
@@ -280,8 +283,7 @@ TEST_F(LibrarySearchTest, HwcapsVariantAndABaseInALaterDirectory) {
     // RPATH h1:h2; h1 holds only an x86-64-v3 variant: a CPU without v3 takes h2's.
     library("dep", "dep", "h1/glibc-hwcaps/x86-64-v3");
     library("dep", "dep", "h2");
-    dep_program("bin/main", "h2",
-                "-Wl,--disable-new-dtags,-rpath," + path("h1") + ":" + path("h2"));
+    dep_program("bin/main", "h2", rpath(path("h1") + ":" + path("h2")));
     const LoadSet set = load("bin/main");
     EXPECT_TRUE(has(set, path("h1/glibc-hwcaps/x86-64-v3/libdep.so")));
     EXPECT_TRUE(has(set, path("h2/libdep.so")));
@@ -291,8 +293,8 @@ TEST_F(LibrarySearchTest, LdLibraryPathComesAfterRpathAndBeforeRunpath) {
     library("dep", "dep", "rpath");
     library("dep", "dep", "llp");
     library("dep", "dep", "runpath");
-    dep_program("bin/rpath", "llp", "-Wl,--disable-new-dtags,-rpath," + path("rpath"));
-    dep_program("bin/runpath", "llp", "-Wl,--enable-new-dtags,-rpath," + path("runpath"));
+    dep_program("bin/rpath", "llp", rpath(path("rpath")));
+    dep_program("bin/runpath", "llp", runpath(path("runpath")));
     FileTree host(host_disk());
     // Separators ':' and ';', $ORIGIN the program's directory.
     LibrarySearch search(host, "/nonexistent;$ORIGIN/../llp");

@@ -15,20 +15,13 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // app/bin/app is a #! script run by sh/bin/sh (a static busybox), naming data; data is also
 // reachable from conf; lone stands apart.
 class NixClosureTest : public ::testing::Test {
   protected:
     NixClosureTest() {
-        sh = store.path(1, "sh");
-        app = store.path(2, "app");
-        data = store.path(3, "data");
-        conf = store.path(4, "conf");
-        lone = store.path(5, "lone");
         fs::create_directories(sh + "/bin");
         fs::copy_file("/bin/busybox", sh + "/bin/sh");
         fs::permissions(sh + "/bin/sh", fs::perms(0555));
@@ -67,11 +60,12 @@ class NixClosureTest : public ::testing::Test {
     }
 
     FakeStore store;
+    std::string sh = store.path(1, "sh"), app = store.path(2, "app"), data = store.path(3, "data"),
+                conf = store.path(4, "conf"), lone = store.path(5, "lone");
     ClosureOptions options;
     std::vector<std::string> notes;
     Reporter reporter{[this](const std::string& m) { notes.push_back("warning: " + m); },
                       [this](const std::string& m) { notes.push_back(m); }};
-    std::string sh, app, data, conf, lone;
 };
 
 TEST_F(NixClosureTest, ScriptInTheStoreFromTheDatabase) {

@@ -11,27 +11,14 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::paths;
-using testing::write_text;
+using namespace ocitools::testing;
 
-class NixDatabaseTest : public ::testing::Test {
+class NixDatabaseTest : public testing::FiveStorePathsTest {
   protected:
-    NixDatabaseTest() : dir(store.store_dir()) {
-        a = store.path(1, "a");
-        b = store.path(2, "b");
-        c = store.path(3, "c");
-        d = store.path(4, "d");
-        other = store.path(5, "other");
-    }
     void write_default_db(bool wal = true) {
         // a -> b -> c, a -> a (Nix records self-references), d -> c, other alone.
         store.write_db({a, b, c, d, other}, {{a, b}, {a, a}, {b, c}, {d, c}}, wal);
     }
-    FakeStore store;
-    StoreDir dir;
-    std::string a, b, c, d, other;
 };
 
 TEST_F(NixDatabaseTest, ClosureFollowsRefs) {

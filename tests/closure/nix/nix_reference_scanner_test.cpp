@@ -13,7 +13,7 @@
 namespace ocitools {
 namespace {
 
-using testing::fake_hash;
+using namespace ocitools::testing;
 
 class NixReferenceScannerTest : public ::testing::Test {
   protected:

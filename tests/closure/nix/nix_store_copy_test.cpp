@@ -15,11 +15,7 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::read_text;
-using testing::ScratchDir;
-using testing::write_text;
+using namespace ocitools::testing;
 
 PlanEntry store_entry(const std::string& path) {
     struct stat st {};

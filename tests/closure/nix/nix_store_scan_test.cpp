@@ -11,22 +11,12 @@
 namespace ocitools {
 namespace {
 
-namespace fs = std::filesystem;
-using testing::FakeStore;
-using testing::paths;
-using testing::write_text;
+using namespace ocitools::testing;
 
 // A store where `a` refers to each of b..e in another way, and f and g are further out.
 class NixStoreScanTest : public ::testing::Test {
   protected:
     NixStoreScanTest() {
-        a = store.path(1, "a");
-        b = store.path(2, "b-single-file");
-        c = store.path(3, "c");
-        d = store.path(4, "d");
-        e = store.path(5, "e");
-        f = store.path(6, "f");
-        g = store.path(7, "g-unreferenced");
         // a: its contents name b (and a itself: self-references are not references)...
         write_text(a + "/bin/run", "#!/bin/sh\nexec " + b + " " + a + "/share\n");
         // ...a symlink target names c...
@@ -50,7 +40,9 @@ class NixStoreScanTest : public ::testing::Test {
         write_text(a + ".lock", "");
     }
     FakeStore store;
-    std::string a, b, c, d, e, f, g;
+    std::string a = store.path(1, "a"), b = store.path(2, "b-single-file"), c = store.path(3, "c"),
+                d = store.path(4, "d"), e = store.path(5, "e"), f = store.path(6, "f"),
+                g = store.path(7, "g-unreferenced");
 };
 
 TEST_F(NixStoreScanTest, ReferencesByContentsSymlinkTargetsAndFileNames) {

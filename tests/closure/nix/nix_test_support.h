@@ -2,6 +2,7 @@
 // `<hash>-<name>` in a scratch directory) with an optional Nix database written through SQLite.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 
@@ -91,6 +92,16 @@ class FakeStore {
   private:
     ScratchDir dir_;
     StoreDir store_dir_;
+};
+
+// The fixture of tests on a scratch store with five store paths, whose files and references
+// each test writes: a, b, c, d and other (seeds 1 to 5; not created).
+class FiveStorePathsTest : public ::testing::Test {
+  protected:
+    FakeStore store;
+    StoreDir dir{store.store_dir()};
+    std::string a = store.path(1, "a"), b = store.path(2, "b"), c = store.path(3, "c"),
+                d = store.path(4, "d"), other = store.path(5, "other");
 };
 
 // The paths of store paths, for comparing with EXPECT_EQ.
