@@ -9,6 +9,7 @@
 #include <vector>
 #include <stdexcept>
 
+#include "base/enum_names.h"
 #include "base/error.h"
 #include "fs/write_all.h"
 
@@ -23,11 +24,9 @@ constexpr size_t kGzipChunk = 1 << 20;   // tar bytes per gzip member
 }  // namespace
 
 Compression parse_compression(std::string_view value, std::string_view what) {
-    if (value == "gzip") return Compression::Gzip;
-    if (value == "zstd") return Compression::Zstd;
-    if (value == "none") return Compression::None;
-    throw SpecError(std::string(what) + ": " + quote(std::string(value)) +
-                    " is not a compression (gzip, zstd or none)");
+    static constexpr EnumName<Compression> kCompressions[] = {
+        {Compression::Gzip, "gzip"}, {Compression::Zstd, "zstd"}, {Compression::None, "none"}};
+    return parse_named(kCompressions, value, what, "compression");
 }
 
 const char* layer_media_type(Compression compression) {

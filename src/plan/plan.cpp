@@ -1,5 +1,6 @@
 #include "plan/plan.h"
 
+#include "base/enum_names.h"
 #include "base/error.h"
 
 #include <algorithm>
@@ -12,17 +13,11 @@ bool PlanEntry::operator==(const PlanEntry& o) const {
 }
 
 const char* to_string(EntryKind kind) {
-    switch (kind) {
-        case EntryKind::Directory:
-            return "directory";
-        case EntryKind::File:
-            return "file";
-        case EntryKind::Symlink:
-            return "symlink";
-        case EntryKind::StorePath:
-            return "store path";
-    }
-    return "?";
+    static constexpr EnumName<EntryKind> kKinds[] = {{EntryKind::Directory, "directory"},
+                                                     {EntryKind::File, "file"},
+                                                     {EntryKind::Symlink, "symlink"},
+                                                     {EntryKind::StorePath, "store path"}};
+    return name_of(kKinds, kind);
 }
 
 const PlanEntry* Plan::store_path_above(const std::string& path) const {

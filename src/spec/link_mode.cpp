@@ -1,26 +1,22 @@
 #include "spec/link_mode.h"
 
-#include "base/error.h"
+#include "base/enum_names.h"
 
 namespace ocitools {
 
+namespace {
+
+constexpr EnumName<LinkMode> kLinkModes[] = {
+    {LinkMode::Copy, "copy"}, {LinkMode::Hardlink, "hardlink"}, {LinkMode::Auto, "auto"}};
+
+}  // namespace
+
 LinkMode parse_link_mode(const std::string& value, const std::string& key) {
-    if (value == "copy") return LinkMode::Copy;
-    if (value == "hardlink") return LinkMode::Hardlink;
-    if (value == "auto") return LinkMode::Auto;
-    throw SpecError(key + ": " + quote(value) + " is not a link mode (expected copy, hardlink or auto)");
+    return parse_named(kLinkModes, value, key, "link mode");
 }
 
 const char* to_string(LinkMode mode) {
-    switch (mode) {
-        case LinkMode::Copy:
-            return "copy";
-        case LinkMode::Hardlink:
-            return "hardlink";
-        case LinkMode::Auto:
-            return "auto";
-    }
-    return "?";
+    return name_of(kLinkModes, mode);
 }
 
 }  // namespace ocitools

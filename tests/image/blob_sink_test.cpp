@@ -209,7 +209,7 @@ TEST(Compression, ParsedByNameWithTheirMediaTypes) {
     EXPECT_EQ(parse_compression("zstd", "--compression"), Compression::Zstd);
     EXPECT_EQ(parse_compression("none", "--compression"), Compression::None);
     EXPECT_ERROR_CONTAINS(parse_compression("xz", "--compression"), SpecError,
-                          "--compression: xz is not a compression (gzip, zstd or none)");
+                          "--compression: xz is not a compression (expected gzip, zstd or none)");
     EXPECT_STREQ(layer_media_type(Compression::Gzip),
                  "application/vnd.oci.image.layer.v1.tar+gzip");
     EXPECT_STREQ(layer_media_type(Compression::Zstd),

@@ -5,12 +5,14 @@
 #include <algorithm>
 #include <utility>
 
+#include "base/enum_names.h"
+
 namespace ocitools {
 
 namespace {
 
 // Each enumeration's names, one table each, read both ways.
-constexpr std::pair<PackageState, std::string_view> kPackageStates[] = {
+constexpr EnumName<PackageState> kPackageStates[] = {
     {PackageState::NotInstalled, "not-installed"},
     {PackageState::ConfigFiles, "config-files"},
     {PackageState::HalfInstalled, "half-installed"},
@@ -21,27 +23,17 @@ constexpr std::pair<PackageState, std::string_view> kPackageStates[] = {
     {PackageState::Installed, "installed"},
 };
 
-constexpr std::pair<MultiArch, std::string_view> kMultiArch[] = {
+constexpr EnumName<MultiArch> kMultiArch[] = {
     {MultiArch::No, "no"},
     {MultiArch::Same, "same"},
     {MultiArch::Foreign, "foreign"},
     {MultiArch::Allowed, "allowed"},
 };
 
-// The name of `value` in `table` (the names are literals: NUL-terminated).
-template <typename Enum, size_t N>
-const char* name_of(const std::pair<Enum, std::string_view> (&table)[N], Enum value) {
-    for (const auto& [e, name] : table)
-        if (e == value) return name.data();
-    return "?";
-}
-
 // The value named `word` in `table`; throws DpkgFormatError saying `what` is unknown.
 template <typename Enum, size_t N>
-Enum value_of(const std::pair<Enum, std::string_view> (&table)[N], std::string_view word,
-              const char* what) {
-    for (const auto& [e, name] : table)
-        if (name == word) return e;
+Enum value_of(const EnumName<Enum> (&table)[N], std::string_view word, const char* what) {
+    if (auto value = value_named(table, word)) return *value;
     throw DpkgFormatError(std::string("unknown ") + what + " " + quote(word));
 }
 

@@ -4,27 +4,24 @@
 
 #include "closure/nix/nix_db.h"
 #include "closure/nix/nix_store_scan.h"
+#include "base/enum_names.h"
 #include "base/error.h"
 
 namespace ocitools {
 
+namespace {
+
+constexpr EnumName<NixReferences> kNixReferences[] = {
+    {NixReferences::Auto, "auto"}, {NixReferences::Db, "db"}, {NixReferences::Scan, "scan"}};
+
+}  // namespace
+
 NixReferences parse_nix_references(std::string_view value, std::string_view what) {
-    if (value == "auto") return NixReferences::Auto;
-    if (value == "db") return NixReferences::Db;
-    if (value == "scan") return NixReferences::Scan;
-    throw SpecError(std::string(what) + " " + quote(value) + ": expected auto, db or scan");
+    return parse_named(kNixReferences, value, what, "way to find references");
 }
 
 const char* to_string(NixReferences references) {
-    switch (references) {
-        case NixReferences::Auto:
-            return "auto";
-        case NixReferences::Db:
-            return "db";
-        case NixReferences::Scan:
-            return "scan";
-    }
-    return "?";
+    return name_of(kNixReferences, references);
 }
 
 NixClosure nix_closure(const StoreDir& store, const std::string& state_dir,

@@ -232,7 +232,8 @@ TEST(NixReferencesFlag, Parses) {
     EXPECT_EQ(parse_nix_references("db", "--nix-references"), NixReferences::Db);
     EXPECT_EQ(parse_nix_references("scan", "--nix-references"), NixReferences::Scan);
     EXPECT_ERROR_CONTAINS(parse_nix_references("sqlite", "--nix-references"), SpecError,
-                          "--nix-references sqlite: expected auto, db or scan");
+                          "--nix-references: sqlite is not a way to find references (expected "
+                          "auto, db or scan)");
     EXPECT_STREQ(to_string(NixReferences::Scan), "scan");
 }
 
