@@ -11,6 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/enum_names.h"
 #include "base/error.h"
 #include "fs/file_bytes.h"
 #include "fs/path.h"
@@ -24,24 +25,13 @@ using nlohmann::json;
 namespace {
 
 const char* type_name(const json& v) {
-    switch (v.type()) {
-        case json::value_t::null:
-            return "null";
-        case json::value_t::boolean:
-            return "a boolean";
-        case json::value_t::string:
-            return "a string";
-        case json::value_t::array:
-            return "a list";
-        case json::value_t::object:
-            return "an object";
-        case json::value_t::binary:
-            return "binary data";
-        case json::value_t::discarded:
-            return "nothing";
-        default:
-            return "a number";
-    }
+    using T = json::value_t;
+    static constexpr EnumName<T> kTypes[] = {
+        {T::null, "null"},         {T::boolean, "a boolean"},       {T::string, "a string"},
+        {T::array, "a list"},      {T::object, "an object"},        {T::binary, "binary data"},
+        {T::discarded, "nothing"}, {T::number_integer, "a number"}, {T::number_unsigned, "a number"},
+        {T::number_float, "a number"}};
+    return name_of(kTypes, v.type());
 }
 
 [[noreturn]] void fail(const std::string& origin, const std::string& key, const std::string& why) {

@@ -35,6 +35,19 @@ constexpr const char* kReferencesSql =
     "  JOIN ValidPaths target ON target.id = Refs.reference"
     " WHERE source.path = ?1";
 
+// Reset `s` and bind `path` as its parameter ?1.
+void bind_path(sqlite3_stmt* s, const StorePath& path) {
+    sqlite3_reset(s);
+    sqlite3_bind_text(s, 1, path.path().data(), static_cast<int>(path.path().size()),
+                      SQLITE_TRANSIENT);
+}
+
+// The text of the current row's first column (valid until the next step).
+std::string_view first_column(sqlite3_stmt* s) {
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    return {text ? text : "", static_cast<size_t>(sqlite3_column_bytes(s, 0))};
+}
+
 }  // namespace
 
 std::string sqlite_read_only_uri(const std::string& path) {
@@ -106,9 +119,7 @@ void NixDatabase::exec(const char* sql) {
 
 bool NixDatabase::is_valid(const StorePath& path) {
     sqlite3_stmt* s = valid_.get();
-    sqlite3_reset(s);
-    sqlite3_bind_text(s, 1, path.path().data(), static_cast<int>(path.path().size()),
-                      SQLITE_TRANSIENT);
+    bind_path(s, path);
     const int rc = sqlite3_step(s);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) fail("cannot read");
     sqlite3_reset(s);
@@ -127,14 +138,10 @@ std::vector<StorePath> NixDatabase::closure(const std::vector<StorePath>& roots,
                                        " is not valid in the Nix database " + quote(path_) +
                                        " (not built or registered there)");
             sqlite3_stmt* s = closure_.get();
-            sqlite3_reset(s);
-            sqlite3_bind_text(s, 1, root.path().data(), static_cast<int>(root.path().size()),
-                              SQLITE_TRANSIENT);
+            bind_path(s, root);
             int rc;
             while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-                const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-                const std::string_view path(text ? text : "",
-                                            static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+                const std::string_view path = first_column(s);
                 auto store_path = store_.store_path_of(path);
                 if (!store_path || store_path->path() != path)
                     throw NixDatabaseError("the Nix database " + quote(path_) + " lists " +
@@ -165,14 +172,10 @@ void NixDatabase::find_referrers(const std::vector<StorePath>& roots,
     while (!queue.empty()) {
         const StorePath path = std::move(queue.front());
         queue.pop_front();
-        sqlite3_reset(s);
-        sqlite3_bind_text(s, 1, path.path().data(), static_cast<int>(path.path().size()),
-                          SQLITE_TRANSIENT);
+        bind_path(s, path);
         int rc;
         while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-            const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-            auto ref = store_.store_path_of(
-                std::string_view(text ? text : "", static_cast<size_t>(sqlite3_column_bytes(s, 0))));
+            auto ref = store_.store_path_of(first_column(s));
             if (!ref || *ref == path) continue;  // closure() has checked them
             if (graph) (*graph)[path].push_back(*ref);
             if (!seen.insert(*ref).second) continue;
