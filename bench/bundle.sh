@@ -43,6 +43,7 @@ threads=$(nproc)
 [ "$threads" -le 8 ] || threads=8
 cc -O2 -pthread -o "$work/floor" "$(dirname "$0")/floor.c"
 floor_of() { mkdir "$work/floor$n" && "$work/floor" "$work/list" "$work/floor$n" "$threads"; }
+floor_copy_of() { mkdir "$work/floorc$n" && "$work/floor" "$work/list" "$work/floorc$n" "$threads" copy; }
 start_of() { timed /bin/true; }
 
 ours_copy; ours_link; tar_pipe  # warm the page cache
@@ -74,6 +75,7 @@ for _ in $(seq "$runs"); do
     pair link ours_link
     pair closure ours_closure
     pair floor floor_of self
+    pair floor_copy floor_copy_of self
     pair start start_of self
 done
 
@@ -98,5 +100,7 @@ printf '| Of which the closure alone (`ocitools closure`, computed from nothing)
     "$(cells closure)"
 printf '| Floor for hard links: the same tree'"'"'s mkdir, link and symlink calls alone (`bench/floor.c`: links on %d threads, no closure, no checks, no modes or times; process start not counted) | %s | |\n' \
     "$threads" "$(cells floor)"
+printf '| Floor for copies: the same calls, the files copied instead of linked (`bench/floor.c copy`: open, `copy_file_range` to the end, close, on %d threads) | %s | |\n' \
+    "$threads" "$(cells floor_copy)"
 printf '| Process start alone (`/bin/true`, timed the same way; every command above pays it once, tar c \\| tar x twice, in parallel) | %s | |\n' \
     "$(cells start)"

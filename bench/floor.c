@@ -1,10 +1,12 @@
-// The floor for writing a hard-linked rootfs: the system calls alone. Reads host paths (one per
+// The floor for writing a rootfs, hard-linked or copied: the system calls alone. Reads host paths (one per
 // line, without the leading "/", as `ocitools closure | sed 's|^/||'` gives them), then, timed,
 // makes each directory and recreates each symlink under ROOT in list order on one thread, then
 // hard-links the regular files on THREADS threads (one directory at a time per thread, the
-// largest first, as ocitools does), with no checks, no modes and no times. Prints the seconds
+// largest first, as ocitools does), or with `copy` copies them (open, copy_file_range(2) to the
+// end, close, as ocitools' copy does), with no checks, no modes and no times. Prints the seconds
 // taken.
-// Usage: floor LIST ROOT THREADS (ROOT an existing empty directory). Built by bench/bundle.sh.
+// Usage: floor LIST ROOT THREADS [copy] (ROOT an existing empty directory). Built by
+// bench/bundle.sh.
 //
 // The entries are kept small and in one block: on a VM whose page faults cost 10 to 15 us each
 // (the one docs/benchmarks.md was measured on), a 4 KiB buffer per entry doubled the time this
@@ -34,12 +36,26 @@ static size_t* groups;  // the first file of each directory
 static size_t n_groups;
 static atomic_size_t next_group;
 static int root, host;
+static int copy;
+
+static void copy_file(const char* path) {
+    const int in = openat(host, path, O_RDONLY | O_CLOEXEC);
+    const int out = openat(root, path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (in >= 0 && out >= 0)
+        while (copy_file_range(in, NULL, out, NULL, (size_t)1 << 30, 0) > 0) {
+        }
+    if (in >= 0) close(in);
+    if (out >= 0) close(out);
+}
 
 static void* link_files(void* unused) {
     (void)unused;
     for (size_t g; (g = atomic_fetch_add(&next_group, 1)) < n_groups;)
         for (size_t i = groups[g]; i != SIZE_MAX; i = entries[i].next)
-            linkat(host, entries[i].path, root, entries[i].path, 0);
+            if (copy)
+                copy_file(entries[i].path);
+            else
+                linkat(host, entries[i].path, root, entries[i].path, 0);
     return NULL;
 }
 
@@ -56,10 +72,11 @@ static size_t dir_length(const char* path) {
 }
 
 int main(int argc, char** argv) {
-    if (argc != 4) {
-        fprintf(stderr, "usage: floor LIST ROOT THREADS\n");
+    if (argc != 4 && !(argc == 5 && strcmp(argv[4], "copy") == 0)) {
+        fprintf(stderr, "usage: floor LIST ROOT THREADS [copy]\n");
         return 2;
     }
+    copy = argc == 5;
     FILE* list = fopen(argv[1], "r");
     root = open(argv[2], O_PATH | O_DIRECTORY);
     host = open("/", O_PATH | O_DIRECTORY);
