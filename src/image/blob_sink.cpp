@@ -106,6 +106,7 @@ void BlobSink::emit(std::string_view compressed) {
     if (compressed.empty()) return;
     blob_hash_.update(compressed);
     size_ += compressed.size();
+    if (out_.empty() && compressed.size() >= kOutChunk) return write_all(fd_, compressed, shown_);
     out_.append(compressed);
     if (out_.size() >= kOutChunk) {
         write_all(fd_, out_, shown_);
@@ -113,96 +114,110 @@ void BlobSink::emit(std::string_view compressed) {
     }
 }
 
+// A libdeflate compressor at gzip's default level (6) with room for one member, and the
+// member last written there. Kept in a pool for the next chunk: making one costs more than
+// compressing a small chunk (its tables, zeroed), and fresh buffers cost a page fault per 4 KiB.
+struct GzipMember {
+    libdeflate_compressor* compressor = nullptr;
+    std::unique_ptr<char[]> out;  // libdeflate_gzip_compress_bound of a whole chunk
+    size_t capacity = 0;
+    size_t size = 0;  // of the last member
+    ~GzipMember() { libdeflate_free_compressor(compressor); }
+};
+
 namespace {
 
-// libdeflate compressors at gzip's default level (6) with their output buffers, kept for the
-// next chunk: making one costs more than compressing a small chunk (its tables, zeroed).
-class CompressorPool {
+// Things worth keeping between layers: compressors with their output, and chunk buffers.
+template <typename T>
+class Pool {
   public:
-    struct Compressor {
-        libdeflate_compressor* compressor;
-        std::unique_ptr<char[]> out;  // libdeflate_gzip_compress_bound of a whole chunk
-        size_t capacity;
-    };
-
-    std::unique_ptr<Compressor> take() {
-        {
-            std::lock_guard lock(mutex_);
-            if (!free_.empty()) {
-                auto c = std::move(free_.back());
-                free_.pop_back();
-                return c;
-            }
-        }
-        libdeflate_compressor* compressor = libdeflate_alloc_compressor(6);
-        if (!compressor) throw std::runtime_error("libdeflate: out of memory");
-        const size_t capacity = libdeflate_gzip_compress_bound(compressor, kGzipChunk);
-        return std::unique_ptr<Compressor>(
-            new Compressor{compressor, std::unique_ptr<char[]>(new char[capacity]), capacity});
-    }
-
-    void give_back(std::unique_ptr<Compressor> c) {
+    std::unique_ptr<T> take() {
         std::lock_guard lock(mutex_);
-        free_.push_back(std::move(c));
+        if (free_.empty()) return nullptr;
+        auto item = std::move(free_.back());
+        free_.pop_back();
+        return item;
     }
-
-    ~CompressorPool() {
-        for (auto& c : free_) libdeflate_free_compressor(c->compressor);
+    void give_back(std::unique_ptr<T> item) {
+        std::lock_guard lock(mutex_);
+        free_.push_back(std::move(item));
     }
 
   private:
     std::mutex mutex_;
-    std::vector<std::unique_ptr<Compressor>> free_;
+    std::vector<std::unique_ptr<T>> free_;
 };
 
-CompressorPool& compressors() {
-    static CompressorPool pool;
+Pool<GzipMember>& compressors() {
+    static Pool<GzipMember> pool;
     return pool;
 }
 
-// One gzip member of `data` (at most kGzipChunk bytes). libdeflate writes no name and a zero
-// time.
-std::string gzip_member(const std::string& data) {
+Pool<std::string>& chunks() {
+    static Pool<std::string> pool;
+    return pool;
+}
+
+std::unique_ptr<GzipMember> new_compressor() {
+    auto c = std::make_unique<GzipMember>();
+    c->compressor = libdeflate_alloc_compressor(6);
+    if (!c->compressor) throw std::runtime_error("libdeflate: out of memory");
+    c->capacity = libdeflate_gzip_compress_bound(c->compressor, kGzipChunk);
+    c->out.reset(new char[c->capacity]);
+    return c;
+}
+
+std::unique_ptr<std::string> new_chunk() {
+    auto chunk = chunks().take();
+    if (!chunk) chunk = std::make_unique<std::string>();
+    chunk->clear();
+    chunk->reserve(kGzipChunk);
+    return chunk;
+}
+
+// One gzip member of `data` (at most kGzipChunk bytes), whose buffer goes back to the pool.
+// libdeflate writes no name and a zero time.
+std::unique_ptr<GzipMember> gzip_member(std::unique_ptr<std::string> data) {
     auto c = compressors().take();
-    const size_t n = libdeflate_gzip_compress(c->compressor, data.data(), data.size(),
-                                              c->out.get(), c->capacity);
-    std::string out(c->out.get(), n);
-    compressors().give_back(std::move(c));
-    if (n == 0) throw std::runtime_error("libdeflate: gzip compression failed");
-    return out;
+    if (!c) c = new_compressor();
+    c->size = libdeflate_gzip_compress(c->compressor, data->data(), data->size(), c->out.get(),
+                                       c->capacity);
+    chunks().give_back(std::move(data));
+    if (c->size == 0) throw std::runtime_error("libdeflate: gzip compression failed");
+    return c;
 }
 
 }  // namespace
 
 void BlobSink::gzip_data(std::string_view data) {
     while (!data.empty()) {
-        const size_t take = std::min(data.size(), kGzipChunk - chunk_.size());
-        chunk_.append(data.substr(0, take));
+        if (!chunk_) chunk_ = new_chunk();
+        const size_t take = std::min(data.size(), kGzipChunk - chunk_->size());
+        chunk_->append(data.substr(0, take));
         data.remove_prefix(take);
-        if (chunk_.size() == kGzipChunk) gzip_launch();
+        if (chunk_->size() == kGzipChunk) gzip_launch();
     }
 }
 
 void BlobSink::gzip_launch() {
     if (in_flight_.size() >= threads_) gzip_collect_oldest();
-    std::string chunk;
-    chunk.swap(chunk_);
-    chunk_.reserve(kGzipChunk);
+    auto chunk = chunk_ ? std::move(chunk_) : new_chunk();
     if (threads_ == 1) {
-        std::promise<std::string> done;
-        done.set_value(gzip_member(chunk));
+        std::promise<std::unique_ptr<GzipMember>> done;
+        done.set_value(gzip_member(std::move(chunk)));
         in_flight_.push_back(done.get_future());
         return;
     }
-    in_flight_.push_back(std::async(std::launch::async, [chunk = std::move(chunk)] {
-        return gzip_member(chunk);
+    in_flight_.push_back(std::async(std::launch::async, [chunk = std::move(chunk)]() mutable {
+        return gzip_member(std::move(chunk));
     }));
 }
 
 void BlobSink::gzip_collect_oldest() {
-    std::future<std::string> member = std::move(in_flight_.front());
+    std::unique_ptr<GzipMember> member = in_flight_.front().get();
     in_flight_.pop_front();
-    emit(member.get());
+    emit({member->out.get(), member->size});
+    compressors().give_back(std::move(member));
 }
 
 void BlobSink::zstd_chunk(std::string_view data, bool last) {
@@ -235,7 +250,7 @@ void BlobSink::finish() {
     if (finished_) return;
     finished_ = true;
     if (compression_ == Compression::Gzip) {
-        if (!chunk_.empty() || size_ == 0) gzip_launch();
+        if ((chunk_ && !chunk_->empty()) || size_ == 0) gzip_launch();
         while (!in_flight_.empty()) gzip_collect_oldest();
     }
     if (compression_ == Compression::Zstd) zstd_chunk({}, true);

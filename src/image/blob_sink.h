@@ -23,6 +23,8 @@ namespace ocitools {
 
 enum class Compression { Gzip, Zstd, None };
 
+struct GzipMember;  // blob_sink.cpp
+
 // "gzip", "zstd" or "none"; throws SpecError naming `what` (the flag) otherwise.
 Compression parse_compression(std::string_view value, std::string_view what);
 // The layer media type of image-spec's media-types.md for `compression`.
@@ -77,8 +79,8 @@ class BlobSink {
     Sha256 tar_hash_, blob_hash_;
     const unsigned threads_;
     std::string out_;    // compressed bytes not yet written
-    std::string chunk_;  // gzip: tar bytes of the chunk being filled
-    std::deque<std::future<std::string>> in_flight_;  // gzip: members being compressed, in order
+    std::unique_ptr<std::string> chunk_;  // gzip: tar bytes of the chunk being filled
+    std::deque<std::future<std::unique_ptr<GzipMember>>> in_flight_;  // gzip: in order
     struct Zstd;
     std::unique_ptr<Zstd> zstd_;
     std::string diff_id_, digest_;

@@ -23,12 +23,15 @@ namespace ocitools {
 
 namespace {
 
-constexpr size_t kReadChunk = 1 << 20;
+// Under malloc's mmap threshold, so that each layer's buffer is memory the process has used
+// before, not fresh pages to fault in.
+constexpr size_t kReadChunk = 64 << 10;
 
 class TarStream {
   public:
     TarStream(BlobSink& sink, const LayerSettings& settings)
-        : sink_(sink), settings_(settings), archive_(archive_write_new()), buffer_(kReadChunk) {
+        : sink_(sink), settings_(settings), archive_(archive_write_new()),
+          buffer_(new char[kReadChunk]) {
         if (!archive_) throw std::runtime_error("libarchive: out of memory");
         check(archive_write_set_format_pax_restricted(archive_.get()));
         // Every write reaches the sink as it comes (blocks of 10240 bytes, tar's own record).
@@ -155,13 +158,13 @@ class TarStream {
         off_t left = st.st_size;
         while (left > 0) {
             const size_t want = static_cast<size_t>(std::min<off_t>(left, kReadChunk));
-            const ssize_t n = read(fd.get(), buffer_.data(), want);
+            const ssize_t n = read(fd.get(), buffer_.get(), want);
             if (n < 0) {
                 if (errno == EINTR) continue;
                 throw SystemError("cannot read", shown, errno);
             }
             if (n == 0) throw ClosureError(quote(shown) + " shrank while the image was written");
-            data(buffer_.data(), static_cast<size_t>(n));
+            data(buffer_.get(), static_cast<size_t>(n));
             left -= n;
         }
         char extra;
@@ -222,7 +225,7 @@ class TarStream {
     const LayerSettings& settings_;
     std::unique_ptr<archive, Free> archive_;
     std::exception_ptr error_;
-    std::vector<char> buffer_;
+    std::unique_ptr<char[]> buffer_;  // not zeroed
     std::map<std::pair<dev_t, ino_t>, std::string> inodes_;  // first name of each linked file
     SourceDirectory sources_;  // the last planned file's directory, opened without symlinks
 };
