@@ -19,7 +19,8 @@ let
   # file"): the seed's args, mounts, readonly, os, arch, and ocitools' own (env, cwd, user,
   # hostname, include, packages, capAdd, capDrop, terminal, link, ...). An unknown key is an
   # error of ocitools naming it.
-  ownArgs = [ "name" "tag" "maxLayers" "compression" "labels" "ports" "entrypoint" ];
+  ownArgs =
+    [ "name" "tag" "maxLayers" "compression" "compressionLevel" "labels" "ports" "entrypoint" ];
 
   # The spec as JSON. `rootless` is fixed (false unless given) so that the result does not
   # depend on the user Nix builds as (root single-user, nixbld in a daemon).
@@ -48,12 +49,14 @@ in
 
   # The same request as an OCI image layout, tagged `name:tag` (`name` when tag is null).
   buildImage =
-    { args, name, tag ? null, maxLayers ? 32, compression ? "gzip", labels ? { }
-    , ports ? [ ], entrypoint ? false, ... }@attrs:
+    { args, name, tag ? null, maxLayers ? 32, compression ? "gzip", compressionLevel ? null
+    , labels ? { }, ports ? [ ], entrypoint ? false, ... }@attrs:
     let
       spec = specOf attrs;
       ref = if tag == null then name else "${name}:${tag}";
       flags = [ "--tag" ref "--max-layers" (toString maxLayers) "--compression" compression ]
+        ++ (if compressionLevel == null then [ ]
+            else [ "--compression-level" (toString compressionLevel) ])
         ++ builtins.concatLists
           (map (k: [ "--label" "${k}=${labels.${k}}" ]) (builtins.attrNames labels))
         ++ builtins.concatLists (map (p: [ "--port" (toString p) ]) ports)

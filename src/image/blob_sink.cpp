@@ -21,12 +21,35 @@ constexpr size_t kOutChunk = 256 << 10;  // compressed bytes written at a time
 constexpr size_t kBuffer = 64 << 10;     // compressor output per call
 constexpr size_t kGzipChunk = 1 << 20;   // tar bytes per gzip member
 
+constexpr EnumName<Compression> kCompressions[] = {
+    {Compression::Gzip, "gzip"}, {Compression::Zstd, "zstd"}, {Compression::None, "none"}};
+
 }  // namespace
 
 Compression parse_compression(std::string_view value, std::string_view what) {
-    static constexpr EnumName<Compression> kCompressions[] = {
-        {Compression::Gzip, "gzip"}, {Compression::Zstd, "zstd"}, {Compression::None, "none"}};
     return parse_named(kCompressions, value, what, "compression");
+}
+
+int compression_level(Compression compression, std::optional<int> level, std::string_view what) {
+    const auto [lowest, highest, standard] = [&]() -> std::array<int, 3> {
+        switch (compression) {
+            case Compression::Gzip:
+                return {1, 12, 6};  // libdeflate's levels; 10 to 12 search hardest
+            case Compression::Zstd:
+                return {1, 19, 3};  // zstd(1)'s without --ultra
+            case Compression::None:
+                break;
+        }
+        return {0, 0, 0};
+    }();
+    if (!level) return standard;
+    if (compression == Compression::None)
+        throw SpecError(std::string(what) + ": there is no level for --compression none");
+    if (*level < lowest || *level > highest)
+        throw SpecError(std::string(what) + ": " + std::to_string(*level) + " is not a level of " +
+                        std::string(name_of(kCompressions, compression)) + " (expected " +
+                        std::to_string(lowest) + " to " + std::to_string(highest) + ")");
+    return *level;
 }
 
 const char* layer_media_type(Compression compression) {
@@ -73,10 +96,10 @@ std::string Sha256::of(std::string_view data) {
 
 struct BlobSink::Zstd {
     ZSTD_CCtx* ctx = ZSTD_createCCtx();
-    Zstd() {
+    explicit Zstd(int level) {
         if (!ctx) throw std::runtime_error("zstd: cannot start a stream");
-        // Level 3 (zstd's default); the content size is not known at the start.
-        ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, 3);
+        // The content size is not known at the start.
+        ZSTD_CCtx_setParameter(ctx, ZSTD_c_compressionLevel, level);
         ZSTD_CCtx_setParameter(ctx, ZSTD_c_checksumFlag, 1);
     }
     void workers(unsigned threads) {
@@ -87,10 +110,15 @@ struct BlobSink::Zstd {
     ~Zstd() { ZSTD_freeCCtx(ctx); }
 };
 
-BlobSink::BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads)
-    : fd_(fd), compression_(compression), shown_(std::move(shown)), threads_(std::max(1u, threads)) {
+BlobSink::BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads,
+                   std::optional<int> level)
+    : fd_(fd),
+      compression_(compression),
+      level_(compression_level(compression, level, "compression level")),
+      shown_(std::move(shown)),
+      threads_(std::max(1u, threads)) {
     if (compression_ == Compression::Zstd) {
-        zstd_ = std::make_unique<Zstd>();
+        zstd_ = std::make_unique<Zstd>(level_);
         zstd_->workers(threads_);
     }
     out_.reserve(kOutChunk * 2);
@@ -114,7 +142,7 @@ void BlobSink::emit(std::string_view compressed) {
     }
 }
 
-// A libdeflate compressor at gzip's default level (6) with room for one member, and the
+// A libdeflate compressor at one level with room for one member, and the
 // member last written there. Kept in a pool for the next chunk: making one costs more than
 // compressing a small chunk (its tables, zeroed), and fresh buffers cost a page fault per 4 KiB.
 struct GzipMember {
@@ -122,6 +150,7 @@ struct GzipMember {
     std::unique_ptr<char[]> out;  // libdeflate_gzip_compress_bound of a whole chunk
     size_t capacity = 0;
     size_t size = 0;  // of the last member
+    int level = 0;
     ~GzipMember() { libdeflate_free_compressor(compressor); }
 };
 
@@ -148,9 +177,9 @@ class Pool {
     std::vector<std::unique_ptr<T>> free_;
 };
 
-Pool<GzipMember>& compressors() {
-    static Pool<GzipMember> pool;
-    return pool;
+Pool<GzipMember>& compressors(int level) {
+    static std::array<Pool<GzipMember>, 13> pools;  // by level
+    return pools.at(static_cast<size_t>(level));
 }
 
 Pool<std::string>& chunks() {
@@ -158,9 +187,10 @@ Pool<std::string>& chunks() {
     return pool;
 }
 
-std::unique_ptr<GzipMember> new_compressor() {
+std::unique_ptr<GzipMember> new_compressor(int level) {
     auto c = std::make_unique<GzipMember>();
-    c->compressor = libdeflate_alloc_compressor(6);
+    c->level = level;
+    c->compressor = libdeflate_alloc_compressor(level);
     if (!c->compressor) throw std::runtime_error("libdeflate: out of memory");
     c->capacity = libdeflate_gzip_compress_bound(c->compressor, kGzipChunk);
     c->out.reset(new char[c->capacity]);
@@ -177,9 +207,9 @@ std::unique_ptr<std::string> new_chunk() {
 
 // One gzip member of `data` (at most kGzipChunk bytes), whose buffer goes back to the pool.
 // libdeflate writes no name and a zero time.
-std::unique_ptr<GzipMember> gzip_member(std::unique_ptr<std::string> data) {
-    auto c = compressors().take();
-    if (!c) c = new_compressor();
+std::unique_ptr<GzipMember> gzip_member(std::unique_ptr<std::string> data, int level) {
+    auto c = compressors(level).take();
+    if (!c) c = new_compressor(level);
     c->size = libdeflate_gzip_compress(c->compressor, data->data(), data->size(), c->out.get(),
                                        c->capacity);
     chunks().give_back(std::move(data));
@@ -204,20 +234,21 @@ void BlobSink::gzip_launch() {
     auto chunk = chunk_ ? std::move(chunk_) : new_chunk();
     if (threads_ == 1) {
         std::promise<std::unique_ptr<GzipMember>> done;
-        done.set_value(gzip_member(std::move(chunk)));
+        done.set_value(gzip_member(std::move(chunk), level_));
         in_flight_.push_back(done.get_future());
         return;
     }
-    in_flight_.push_back(std::async(std::launch::async, [chunk = std::move(chunk)]() mutable {
-        return gzip_member(std::move(chunk));
-    }));
+    in_flight_.push_back(
+        std::async(std::launch::async, [chunk = std::move(chunk), level = level_]() mutable {
+            return gzip_member(std::move(chunk), level);
+        }));
 }
 
 void BlobSink::gzip_collect_oldest() {
     std::unique_ptr<GzipMember> member = in_flight_.front().get();
     in_flight_.pop_front();
     emit({member->out.get(), member->size});
-    compressors().give_back(std::move(member));
+    compressors(member->level).give_back(std::move(member));
 }
 
 void BlobSink::zstd_chunk(std::string_view data, bool last) {

@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <future>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +28,10 @@ struct GzipMember;  // blob_sink.cpp
 
 // "gzip", "zstd" or "none"; throws SpecError naming `what` (the flag) otherwise.
 Compression parse_compression(std::string_view value, std::string_view what);
+// The level `level` asks of `compression` (gzip 1 to 12, zstd 1 to 19), or its default when
+// unset (gzip 6, zstd 3; none: 0). A level out of range, or any for none, is a SpecError naming
+// `what` (the flag).
+int compression_level(Compression compression, std::optional<int> level, std::string_view what);
 // The layer media type of image-spec's media-types.md for `compression`.
 const char* layer_media_type(Compression compression);
 
@@ -52,8 +57,9 @@ class Sha256 {
 class BlobSink {
   public:
     // Compressed bytes go to `fd` (borrowed), named `shown` in errors; `threads` compress at
-    // once (at least 1).
-    BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads = 1);
+    // once (at least 1), at `level` (compression_level's default when unset).
+    BlobSink(int fd, Compression compression, std::filesystem::path shown, unsigned threads = 1,
+             std::optional<int> level = std::nullopt);
     ~BlobSink();
     BlobSink(const BlobSink&) = delete;
     BlobSink& operator=(const BlobSink&) = delete;
@@ -75,6 +81,7 @@ class BlobSink {
 
     const int fd_;
     const Compression compression_;
+    const int level_;
     const std::filesystem::path shown_;
     Sha256 tar_hash_, blob_hash_;
     const unsigned threads_;

@@ -208,6 +208,7 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     check_spec(spec);
     for (const auto& tag : options.tags) check_tag(tag, "--tag");
     if (options.max_layers < 1) throw SpecError("--max-layers: must be at least 1");
+    compression_level(options.compression, options.compression_level, "--compression-level");
     const fs::path& output = options.build.output;
     const bool to_stdout = options.format == ImageFormat::DockerArchive && output == "-";
     if (output == "-" && !to_stdout)
@@ -239,8 +240,9 @@ void build_image(const ContainerSpec& spec, const ImageOptions& options, const R
     UniqueFd blobs(open(blobs_shown.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     if (!blobs) throw SystemError("cannot open", blobs_shown, errno);
 
-    const LayerSettings settings{options.compression, worker_threads(options.build.jobs),
-                                 options.source_date_epoch, &files.generated};
+    const LayerSettings settings{options.compression, options.compression_level,
+                                 worker_threads(options.build.jobs), options.source_date_epoch,
+                                 &files.generated};
     const std::vector<LayerBlob> written =
         write_layers(layers, blobs.get(), blobs_shown, settings, options.build.jobs);
     phase_done("layers");

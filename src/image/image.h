@@ -26,6 +26,7 @@ struct ImageOptions {
     std::vector<std::string> tags;  // NAME[:TAG], as typed
     unsigned max_layers = 32;
     Compression compression = Compression::Gzip;
+    std::optional<int> compression_level;  // unset: the compression's default
     bool entrypoint = false;  // the args are the Entrypoint, not the Cmd
     std::map<std::string, std::string> labels;
     std::vector<std::string> ports;  // "80/tcp"

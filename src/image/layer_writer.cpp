@@ -240,7 +240,8 @@ LayerBlob write_layer(const Layer& layer, int blobs, const std::string& shown,
     const std::string temp = ".layer-" + std::to_string(sequence++);
     UniqueFd fd(openat(blobs, temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
     if (!fd) throw SystemError("cannot create", shown + "/" + temp, errno);
-    BlobSink sink(fd.get(), settings.compression, shown + "/" + temp, settings.threads);
+    BlobSink sink(fd.get(), settings.compression, shown + "/" + temp, settings.threads,
+                  settings.level);
     TarStream tar(sink, settings);
     for (const PlanEntry* entry : layer.entries) tar.entry(*entry);
     tar.finish();

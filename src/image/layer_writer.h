@@ -21,6 +21,7 @@ namespace ocitools {
 
 struct LayerSettings {
     Compression compression = Compression::Gzip;
+    std::optional<int> level;  // of the compression; unset: its default
     unsigned threads = 1;  // compressing each layer (image/blob_sink.h)
     std::optional<std::int64_t> max_mtime;  // SOURCE_DATE_EPOCH: later mtimes become it
     // Files made by ocitools (a minimal /etc/passwd): their content, by path. A File entry with

@@ -4,8 +4,8 @@
 # umoci unpack + runc, podman run from the layout, podman load of the docker-archive, and a
 # docker-registry this test starts on 127.0.0.1 (skopeo copy in, podman pull out). Then: layers
 # shared between images, byte-reproducible builds, SOURCE_DATE_EPOCH, the layer limit, the
-# compressions, the image config, warnings for what an image cannot carry, and bad input that
-# leaves nothing behind.
+# compressions and their levels, the image config, warnings for what an image cannot carry, and
+# bad input that leaves nothing behind.
 #
 # What the tools on these machines need (Debian bookworm: podman 4.3.1, skopeo 1.9.3, umoci
 # 0.4.7, docker-registry 2.8.2):
@@ -664,6 +664,13 @@ expect_eq "--compression none: a layer's digest is its diff_id" \
 expect_eq "--compression none: the same diff_ids as gzip" \
     "$(image_get "$IMG/nix" nix:1 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/none" n 'c["rootfs"]["diff_ids"]')"
 expect_eq "--compression none: umoci + runc" "$NIX_OUT" "$(run_umoci "$IMG/none" n)"
+build_image "$IMG/fast" --compression-level 1 --tag f "${NIX_ARGS[@]}"
+check_image "$IMG/fast"
+expect_eq "--compression-level 1: the same diff_ids as gzip's default level" \
+    "$(image_get "$IMG/nix" nix:1 'c["rootfs"]["diff_ids"]')" "$(image_get "$IMG/fast" f 'c["rootfs"]["diff_ids"]')"
+check "--compression-level 1: other layer blobs than the default level's" \
+    test "$(image_get "$IMG/nix" nix:1 'layers')" != "$(image_get "$IMG/fast" f 'layers')"
+expect_eq "--compression-level 1: umoci + runc" "$NIX_OUT" "$(run_umoci "$IMG/fast" f)"
 
 # --- docker-archive to stdout is the file, byte for byte ---
 "$OCITOOLS" build-image --format docker-archive -o - --tag busybox:1.0 --tag busybox "${BB_ARGS[@]}" \
@@ -768,6 +775,10 @@ expect_refused "a port out of range" "70000" "$WORK/refused" \
     "$OCITOOLS" build-image -o "$WORK/refused/img" --port 70000 "${BB_ARGS[@]}"
 expect_refused "a port protocol other than tcp, udp or sctp" "80/icmp" "$WORK/refused" \
     "$OCITOOLS" build-image -o "$WORK/refused/img" --port 80/icmp "${BB_ARGS[@]}"
+expect_refused "a gzip level out of range" "13 is not a level of gzip" "$WORK/refused" \
+    "$OCITOOLS" build-image -o "$WORK/refused/img" --compression-level 13 "${BB_ARGS[@]}"
+expect_refused "a level for --compression none" "no level for --compression none" "$WORK/refused" \
+    "$OCITOOLS" build-image -o "$WORK/refused/img" --compression none --compression-level 1 "${BB_ARGS[@]}"
 expect_refused "a tag that is no reference" "Not A Tag" "$WORK/refused" \
     "$OCITOOLS" build-image -o "$WORK/refused/img" --tag "Not A Tag" "${BB_ARGS[@]}"
 unset USAGE_ERROR

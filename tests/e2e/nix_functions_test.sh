@@ -135,6 +135,22 @@ if img=$(nix_build "$IMAGE_CALL"); then
     else
         fail "umoci is not installed (in .ci/packages)"
     fi
+    # compressionLevel reaches the layers: other blobs for the same tars.
+    FAST_CALL='oci.buildImage { args = [ "${app}/bin/hello" ]; name = "hello"; tag = "1.0"; compressionLevel = 1; }'
+    if fast=$(nix_build "$FAST_CALL"); then
+        layers() {
+            /usr/bin/python3 -c 'import json, sys
+d = sys.argv[1] + "/blobs/sha256/"
+m = json.load(open(d + json.load(open(sys.argv[1] + "/index.json"))["manifests"][0]["digest"][7:]))
+c = json.load(open(d + m["config"]["digest"][7:]))
+print(c["rootfs"]["diff_ids"], [l["digest"] for l in m["layers"]])' "$1"
+        }
+        default_layers=$(layers "$img") fast_layers=$(layers "$fast")
+        expect_eq "compressionLevel = 1: the same diff_ids" "${default_layers%%]*}" "${fast_layers%%]*}"
+        check "compressionLevel = 1: other layer blobs" test "${default_layers#*]}" != "${fast_layers#*]}"
+    else
+        fail "nix-build of buildImage with compressionLevel failed: $(tail -5 "$WORK/nix-build.log")"
+    fi
 else
     fail "nix-build of buildImage failed: $(tail -5 "$WORK/nix-build.log")"
 fi

@@ -7,6 +7,7 @@
 #include <zstd.h>
 
 #include <cstdint>
+#include <optional>
 #include <random>
 #include <string>
 #include <vector>
@@ -42,14 +43,15 @@ struct Blob {
 };
 
 // `input` through a BlobSink into a file, in pieces of `piece` bytes (tar's 10240 by default).
-Blob sink(const std::string& input, Compression compression, size_t piece = 10240) {
+Blob sink(const std::string& input, Compression compression, size_t piece = 10240,
+          std::optional<int> level = std::nullopt) {
     ScratchDir dir;
     const auto path = dir / "blob";
     const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd < 0) std::abort();
     Blob out;
     {
-        BlobSink s(fd, compression, path);
+        BlobSink s(fd, compression, path, 1, level);
         for (size_t at = 0; at < input.size(); at += piece)
             s.write(std::string_view(input).substr(at, piece));
         s.finish();
@@ -173,6 +175,28 @@ TEST(BlobSink, IncompressibleEndFlushedWhole) {
     }
 }
 
+// Each level gives its own bytes, the same each time, whatever level the compressors that came
+// before were made for (they are kept for reuse).
+TEST(BlobSink, LevelsChangeTheBytesNotTheContent) {
+    const std::string input = sample(1 << 18);
+    const Blob fast = sink(input, Compression::Gzip, 10240, 1);
+    const Blob standard = sink(input, Compression::Gzip);
+    const Blob hardest = sink(input, Compression::Gzip, 10240, 12);
+    EXPECT_TRUE(sink(input, Compression::Gzip, 10240, 6).bytes == standard.bytes);
+    EXPECT_TRUE(sink(input, Compression::Gzip, 10240, 1).bytes == fast.bytes);
+    EXPECT_GT(fast.size, standard.size);
+    EXPECT_GT(standard.size, hardest.size);
+    for (const Blob* blob : {&fast, &standard, &hardest}) {
+        EXPECT_TRUE(gunzip(blob->bytes) == input);
+        EXPECT_EQ(blob->diff_id, Sha256::of(input));
+    }
+    const Blob zstd_fast = sink(input, Compression::Zstd, 10240, 1);
+    const Blob zstd_standard = sink(input, Compression::Zstd);
+    EXPECT_TRUE(sink(input, Compression::Zstd, 10240, 3).bytes == zstd_standard.bytes);
+    EXPECT_FALSE(zstd_fast.bytes == zstd_standard.bytes);
+    EXPECT_GT(zstd_standard.size, sink(input, Compression::Zstd, 10240, 19).size);
+}
+
 TEST(BlobSink, NoneWritesTheInputAsIs) {
     const std::string input = sample(300 << 10);  // more than one output chunk
     const Blob blob = sink(input, Compression::None, 7777);
@@ -204,12 +228,23 @@ TEST(BlobSink, WriteErrorNamesTheOutput) {
     close(fd);
 }
 
-TEST(Compression, ParsedByNameWithTheirMediaTypes) {
+TEST(Compression, ParsedByNameWithTheirLevelsAndMediaTypes) {
     EXPECT_EQ(parse_compression("gzip", "--compression"), Compression::Gzip);
     EXPECT_EQ(parse_compression("zstd", "--compression"), Compression::Zstd);
     EXPECT_EQ(parse_compression("none", "--compression"), Compression::None);
     EXPECT_ERROR_CONTAINS(parse_compression("xz", "--compression"), SpecError,
                           "--compression: xz is not a compression (expected gzip, zstd or none)");
+    EXPECT_EQ(compression_level(Compression::Gzip, std::nullopt, "--compression-level"), 6);
+    EXPECT_EQ(compression_level(Compression::Zstd, std::nullopt, "--compression-level"), 3);
+    EXPECT_EQ(compression_level(Compression::None, std::nullopt, "--compression-level"), 0);
+    EXPECT_EQ(compression_level(Compression::Gzip, 12, "--compression-level"), 12);
+    EXPECT_EQ(compression_level(Compression::Zstd, 19, "--compression-level"), 19);
+    EXPECT_ERROR_CONTAINS(compression_level(Compression::Gzip, 0, "--compression-level"),
+                          SpecError, "--compression-level: 0 is not a level of gzip (expected 1 to 12)");
+    EXPECT_ERROR_CONTAINS(compression_level(Compression::Zstd, 20, "--compression-level"),
+                          SpecError, "20 is not a level of zstd (expected 1 to 19)");
+    EXPECT_ERROR_CONTAINS(compression_level(Compression::None, 1, "--compression-level"),
+                          SpecError, "--compression-level: there is no level for --compression none");
     EXPECT_STREQ(layer_media_type(Compression::Gzip),
                  "application/vnd.oci.image.layer.v1.tar+gzip");
     EXPECT_STREQ(layer_media_type(Compression::Zstd),

@@ -48,20 +48,16 @@ std::vector<TarEntry> read_tar(const fs::path& blob) {
     archive_entry* entry;
     int rc;
     while ((rc = archive_read_next_header(a.get(), &entry)) == ARCHIVE_OK) {
+        auto text = [](const char* s) { return std::string(s ? s : ""); };
         TarEntry e;
         e.name = archive_entry_pathname(entry);
-        e.type = archive_entry_filetype(entry);
-        e.perm = archive_entry_perm(entry);
-        e.uid = archive_entry_uid(entry);
-        e.gid = archive_entry_gid(entry);
-        if (const char* u = archive_entry_uname(entry)) e.uname = u;
-        if (const char* g = archive_entry_gname(entry)) e.gname = g;
-        e.mtime = archive_entry_mtime(entry);
-        e.mtime_nsec = archive_entry_mtime_nsec(entry);
-        e.atime = archive_entry_atime_is_set(entry);
-        e.ctime = archive_entry_ctime_is_set(entry);
-        if (const char* h = archive_entry_hardlink(entry)) e.hardlink = h;
-        if (const char* s = archive_entry_symlink(entry)) e.symlink = s;
+        e.type = archive_entry_filetype(entry), e.perm = archive_entry_perm(entry);
+        e.uid = archive_entry_uid(entry), e.gid = archive_entry_gid(entry);
+        e.uname = text(archive_entry_uname(entry)), e.gname = text(archive_entry_gname(entry));
+        e.mtime = archive_entry_mtime(entry), e.mtime_nsec = archive_entry_mtime_nsec(entry);
+        e.atime = archive_entry_atime_is_set(entry), e.ctime = archive_entry_ctime_is_set(entry);
+        e.hardlink = text(archive_entry_hardlink(entry));
+        e.symlink = text(archive_entry_symlink(entry));
         e.size = archive_entry_size(entry);
         char buffer[4096];
         for (la_ssize_t n; (n = archive_read_data(a.get(), buffer, sizeof buffer)) > 0;)
