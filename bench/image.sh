@@ -52,6 +52,9 @@ ours_zstd() {
 ours_none() {
     "$ocitools" build-image -o "$work/none$n" --compression none "${request[@]}" >/dev/null 2>&1
 }
+ours_fast() {
+    "$ocitools" build-image -o "$work/fast$n" --compression-level 1 "${request[@]}" >/dev/null 2>&1
+}
 ours_closure() { "$ocitools" closure "${request[@]}" >/dev/null 2>&1; }
 tar_gzip() { tar c --sort=name -C "$rootfs" . | gzip -n > "$work/gzip$n.tar.gz"; }
 tar_pigz() { tar c --sort=name -C "$rootfs" . | pigz -n > "$work/pigz$n.tar.gz"; }
@@ -64,7 +67,7 @@ source "$(dirname "$0")/lib.sh"
 
 # The pairs (the closure rides with umoci's), as NAME:KIND...
 pairs=('gzip:ours tar_gzip' 'pigz:ours tar_pigz' 'umoci:ours umoci_repack ours_closure'
-    'zstd:ours_zstd tar_zstd' 'none:ours_none tar_none')
+    'fast:ours_fast umoci_repack' 'zstd:ours_zstd tar_zstd' 'none:ours_none tar_none')
 declare -A times  # NAME/KIND -> space-separated seconds, one per run
 # One run: every pair once, its commands in order on odd runs and reversed on even runs, each
 # writing under its own name; the umoci layout is copied before the clock starts.
@@ -83,11 +86,16 @@ run() {  # run NUMBER
 }
 run 0; times=()  # warm the page caches
 # The image's layers: how many, and their bytes in all (from its manifest); tar | gzip's one.
-read -r layers layer_bytes < <(/usr/bin/python3 -c '
+layer_sizes() {  # layer_sizes LAYOUT: how many layers, and their bytes in all
+    /usr/bin/python3 -c '
 import json, sys
 blob = lambda d: sys.argv[1] + "/blobs/" + d["digest"].replace(":", "/")
 manifest = json.load(open(blob(json.load(open(sys.argv[1] + "/index.json"))["manifests"][0])))
-print(len(manifest["layers"]), sum(layer["size"] for layer in manifest["layers"]))' "$work/image0-gzip")
+print(len(manifest["layers"]), sum(layer["size"] for layer in manifest["layers"]))' "$1"
+}
+read -r layers layer_bytes < <(layer_sizes "$work/image0-gzip")
+read -r _ fast_bytes < <(layer_sizes "$work/fast0-fast")
+read -r _ umoci_bytes < <(layer_sizes "$work/layout0-umoci")
 layer_gzip=$(stat -c %s "$work/gzip0-gzip.tar.gz")
 for i in $(seq "$runs"); do run "$i"; done
 
@@ -119,6 +127,8 @@ printf '| The same image vs `tar c --sort=name \\| pigz -n` (%d threads) | %s | 
     "$(nproc)" "$(cells pigz ours tar_pigz)" "$rss_pigz"
 printf '| The same image vs `umoci repack` of the same rootfs (the whole rootfs new since `umoci unpack`: one gzip layer) | %s (goal: 0.5x or less) | (umoci: %s KiB) |\n' \
     "$(cells umoci ours umoci_repack bold)" "$rss_umoci"
+printf '| The same image at `--compression-level 1` (%.1f MiB in all; umoci'"'"'s layer: %.1f MiB), vs the same `umoci repack` | %s | |\n' \
+    "$(mib "$fast_bytes")" "$(mib "$umoci_bytes")" "$(cells fast ours_fast umoci_repack)"
 printf '| Of which the closure alone (`ocitools closure`, computed from nothing), vs the same `umoci repack` | %s | |\n' \
     "$(cells umoci ours_closure umoci_repack)"
 printf '| The same image with `--compression zstd`, vs `tar c --sort=name \\| zstd` | %s | |\n' \

@@ -50,6 +50,7 @@ DpkgDatabase::DpkgDatabase(fs::path admin_dir, std::string native_architecture, 
                            const Disk& disk)
     : disk_(disk),
       admin_dir_(std::move(admin_dir)),
+      info_dir_((admin_dir_ / "info").native() + "/"),
       native_(std::move(native_architecture)),
       reporter_(std::move(reporter)) {
     read_status();
@@ -168,29 +169,28 @@ const std::string& DpkgDatabase::effective_architecture(const DpkgPackage& packa
     return package.architecture;
 }
 
-std::optional<FileBytes> DpkgDatabase::read_list(const DpkgPackage& package, fs::path& file,
+std::optional<FileBytes> DpkgDatabase::read_list(const DpkgPackage& package, std::string& file,
                                                  std::vector<std::byte>* scratch,
                                                  bool warn) const {
-    const fs::path info = admin_dir_ / "info";
-    const std::string qualified = package.name + ":" + package.architecture + ".list";
-    const std::string plain = package.name + ".list";
+    const std::string qualified = info_dir_ + package.name + ":" + package.architecture + ".list";
+    const std::string plain = info_dir_ + package.name + ".list";
     const bool same = package.multi_arch == MultiArch::Same && !package.architecture.empty();
-    file = info / (same ? qualified : plain);
+    file = same ? qualified : plain;
     auto read = [&]() -> std::optional<FileBytes> {
         int error = 0;
-        auto opened = disk_.open(file.string(), error);
+        auto opened = disk_.open(file, error);
         if (!opened) {
             if (error == ENOENT) return std::nullopt;
-            throw SystemError("cannot open", disk_.shown(file.string()), error);
+            throw SystemError("cannot open", disk_.shown(file), error);
         }
         FileBytes bytes = opened->bytes(scratch);
         if (bytes.bytes().size() > kMaxDatabaseFile)
-            throw SystemError("cannot read", disk_.shown(file.string()), EFBIG);
+            throw SystemError("cannot read", disk_.shown(file), EFBIG);
         return bytes;
     };
     auto text = read();
     if (!text && !package.architecture.empty()) {
-        file = info / (same ? plain : qualified);
+        file = same ? plain : qualified;
         text = read();
     }
     if (!text && warn)
@@ -214,7 +214,7 @@ bool DpkgDatabase::may_list_any(const DpkgPackage& package, std::vector<std::byt
                                 const std::vector<std::string>& any_of) const noexcept {
     if (file_lists_.count(&package)) return true;
     try {
-        fs::path file;
+        std::string file;
         const auto bytes = read_list(package, file, scratch, false);
         if (!bytes) return true;
         return holds_any({reinterpret_cast<const char*>(bytes->bytes().data()),
@@ -233,7 +233,7 @@ void DpkgDatabase::for_each_listed(const DpkgPackage& package,
         for (const auto& path : it->second) visit(path);
         return;
     }
-    fs::path file;
+    std::string file;
     const auto bytes = read_list(package, file, scratch);
     if (!bytes) {
         file_lists_.emplace(&package, std::vector<std::string>{});  // warned once

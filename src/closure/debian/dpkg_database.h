@@ -109,13 +109,16 @@ class DpkgDatabase {
     void read_status();
     // The bytes of `package`'s file list (FileBytes, into `scratch`) and its path, or nullopt
     // (with dpkg's warning).
-    std::optional<FileBytes> read_list(const DpkgPackage& package, std::filesystem::path& file,
+    // The path is a string: a std::filesystem::path splits itself into components when made,
+    // which cost more than reading a short list.
+    std::optional<FileBytes> read_list(const DpkgPackage& package, std::string& file,
                                        std::vector<std::byte>* scratch, bool warn = true) const;
     void read_diversions();
     void index();
 
     const Disk& disk_;
     std::filesystem::path admin_dir_;
+    std::string info_dir_;  // admin_dir_/info/
     std::string native_;
     Reporter reporter_;
     std::vector<DpkgPackage> packages_;
