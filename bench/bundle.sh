@@ -45,6 +45,17 @@ cc -O2 -pthread -o "$work/floor" "$(dirname "$0")/floor.c"
 floor_of() { mkdir "$work/floor$n" && "$work/floor" "$work/list" "$work/floor$n" "$threads"; }
 floor_copy_of() { mkdir "$work/floorc$n" && "$work/floor" "$work/list" "$work/floorc$n" "$threads" copy; }
 start_of() { timed /bin/true; }
+# The floor for the closure: the file system calls `ocitools closure` makes (recorded by strace,
+# bench/strace_ops.py), replayed alone (bench/closure_floor.c) on as many threads.
+mkdir "$work/strace"
+strace -ff -qq -e trace=openat,close,newfstatat,readlinkat,pread64,read,getdents64,mmap \
+    -o "$work/strace/t" "$ocitools" closure "${request[@]}" >/dev/null
+/usr/bin/python3 "$(dirname "$0")/strace_ops.py" "$work/strace/t" > "$work/ops"
+calls=$(awk -F'\t' '$1 != "O" { n++; next }
+    { n += 2; for (i = 3; i <= NF; i++) if ($i ~ /^[FPRG]$/) n++; else if ($i == "M") n += 2 }
+    END { print n }' "$work/ops")
+cc -O2 -pthread -o "$work/closure_floor" "$(dirname "$0")/closure_floor.c"
+closure_floor_of() { "$work/closure_floor" "$work/ops" "$threads"; }
 
 ours_copy; ours_link; tar_pipe  # warm the page cache
 bytes=$(du -sb --apparent-size "$work/tar0" | cut -f1)
@@ -74,6 +85,7 @@ for _ in $(seq "$runs"); do
     pair copy ours_copy
     pair link ours_link
     pair closure ours_closure
+    pair closure_floor closure_floor_of self
     pair floor floor_of self
     pair floor_copy floor_copy_of self
     pair start start_of self
@@ -98,6 +110,8 @@ printf '| The same first build with hard links (`--link auto --readonly`), vs th
     "$(cells link bold)" "$rss_link"
 printf '| Of which the closure alone (`ocitools closure`, computed from nothing), vs the same `tar c \\| tar x` | %s | |\n' \
     "$(cells closure)"
+printf '| Floor for the closure: its %d file system calls alone (`bench/closure_floor.c`: the lstat, stat, readlink, open, fstat, pread, mmap and close calls of `ocitools closure`, recorded by strace and replayed on %d threads with nothing computed between them; process start not counted) | %s | |\n' \
+    "$calls" "$threads" "$(cells closure_floor)"
 printf '| Floor for hard links: the same tree'"'"'s mkdir, link and symlink calls alone (`bench/floor.c`: links on %d threads, no closure, no checks, no modes or times; process start not counted) | %s | |\n' \
     "$threads" "$(cells floor)"
 printf '| Floor for copies: the same calls, the files copied instead of linked (`bench/floor.c copy`: open, `copy_file_range` to the end, close, on %d threads) | %s | |\n' \
