@@ -84,31 +84,32 @@ int main(int argc, char** argv) {
         fprintf(stderr, "usage: closure_floor OPS THREADS\n");
         return 2;
     }
-    FILE* ops = fopen(argv[1], "r");
     const int threads = atoi(argv[2]) > 0 ? atoi(argv[2]) : 1;
-    if (!ops) {
+    // The whole file at once, split into units in place.
+    const int fd = open(argv[1], O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) != 0) {
         perror(argv[1]);
         return 1;
     }
-    size_t cap = 1024;
-    units = malloc(cap * sizeof *units);
-    char* line = NULL;
-    size_t line_cap = 0;
-    ssize_t len;
-    while ((len = getline(&line, &line_cap, ops)) > 0) {
-        if (line[len - 1] == '\n') line[--len] = '\0';
-        if (!line[0]) continue;
-        if (n_units == cap) units = realloc(units, (cap *= 2) * sizeof *units);
-        units[n_units++] = strdup(line);
-        // The largest read sizes the buffers.
-        for (char* p = strstr(line, "\tP\t"); p; p = strstr(p + 1, "\tP\t")) {
-            const size_t size = strtoull(p + 3, NULL, 10);
-            if (size > buffer_size) buffer_size = size;
-        }
-        for (char* p = strstr(line, "\tR\t"); p; p = strstr(p + 1, "\tR\t")) {
-            const size_t size = strtoull(p + 3, NULL, 10);
-            if (size > buffer_size) buffer_size = size;
-        }
+    char* text = calloc((size_t)st.st_size + 1, 1);
+    if (read(fd, text, (size_t)st.st_size) != st.st_size) return 1;
+    close(fd);
+    units = malloc(((size_t)st.st_size / 2 + 1) * sizeof *units);
+    for (char* unit = text; *unit;) {
+        char* end = strchr(unit, '\n');
+        if (end) *end = '\0';
+        if (*unit) units[n_units++] = unit;
+        // The largest read sizes the buffers: a size follows each P and R field.
+        for (const char* p = unit; (p = strchr(p, '\t'));)
+            if ((p[1] == 'P' || p[1] == 'R') && p[2] == '\t') {
+                const size_t size = strtoull(p + 3, NULL, 10);
+                if (size > buffer_size) buffer_size = size;
+                p += 3;
+            } else {
+                ++p;
+            }
+        unit = end ? end + 1 : unit + strlen(unit);
     }
     if (threads > 64) return 2;
     void* buffers[64] = {0};
